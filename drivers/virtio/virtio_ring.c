@@ -373,7 +373,8 @@ static bool vring_split_restart(struct virtqueue *vq)
 {
 	struct vring_virtqueue *vvq = to_vvq(vq);
 
-	if (unlikely(READ_ONCE(vvq->broken)))
+	/* Nothing will ever be pending again: don't make callers loop. */
+	if (unlikely(READ_ONCE(vvq->broken) || vvq->shut_down))
 		return true;
 
 	vring_set_avail_flags(vvq, vvq->avail_flags &

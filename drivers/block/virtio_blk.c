@@ -1,0 +1,552 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Block driver for the virtio block device (VIRTIO 1.2 §5.2).
+ *
+ * Each blk-mq hardware queue drives one requestq.  A request travels as
+ * one buffer: the request header (device-readable), the data (readable for
+ * a write, writable for a read) and the status byte (writable).  Header,
+ * status and scatterlist live in the request's pdu, so nothing is
+ * allocated per I/O.
+ */
+#include <linux/blk-mq.h>
+#include <linux/blkdev.h>
+#include <linux/idr.h>
+#include <linux/module.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/virtio.h>
+#include <linux/virtio_config.h>
+#include <uapi/linux/virtio_blk.h>
+#include <uapi/linux/virtio_ids.h>
+
+/* Minors per disk: the disk and 15 partitions. */
+#define VIRTBLK_PART_BITS	4
+#define VIRTBLK_MAX_DISKS	(1U << (MINORBITS - VIRTBLK_PART_BITS))
+
+/* Bounds the scatterlist every request carries in its pdu. */
+#define VIRTBLK_MAX_SEGMENTS	128U
+
+static int virtblk_major;
+static DEFINE_IDA(virtblk_index_ida);
+
+struct virtblk_vq {
+	struct virtqueue *vq;
+	spinlock_t lock;	/* serialises every operation on @vq */
+	char name[24];
+} ____cacheline_aligned_in_smp;
+
+struct virtio_blk {
+	struct virtio_device *vdev;
+	struct gendisk *disk;
+	struct blk_mq_tag_set tag_set;
+	unsigned int index;
+	unsigned int num_vqs;
+	struct virtblk_vq *vqs;
+};
+
+struct virtblk_req {
+	struct virtio_blk_outhdr out_hdr;
+	u8 status;
+	blk_status_t result;
+	struct scatterlist sg[];	/* header, data segments, status */
+};
+
+static blk_status_t virtblk_result(const struct virtblk_req *vbr,
+				   unsigned int len)
+{
+	/*
+	 * The used length is not trusted for anything but telling whether
+	 * the device wrote the status byte at all (§5.2.6.3 notes that
+	 * legacy devices report it inconsistently).
+	 */
+	if (len < 1)
+		return BLK_STS_IOERR;
+
+	switch (vbr->status) {
+	case VIRTIO_BLK_S_OK:
+		return BLK_STS_OK;
+	case VIRTIO_BLK_S_UNSUPP:
+		return BLK_STS_NOTSUPP;
+	default:
+		return BLK_STS_IOERR;
+	}
+}
+
+static bool virtblk_done(struct virtqueue *vq)
+{
+	struct virtio_blk *vblk = vq->vdev->priv;
+	struct virtblk_vq *bvq = &vblk->vqs[vq->index];
+	struct virtblk_req *vbr;
+	bool freed = false;
+	unsigned long flags;
+	unsigned int len;
+
+	spin_lock_irqsave(&bvq->lock, flags);
+	do {
+		while ((vbr = vq->vq_ops->get_buf(vq, &len))) {
+			vbr->result = virtblk_result(vbr, len);
+			blk_mq_complete_request(blk_mq_rq_from_pdu(vbr));
+			freed = true;
+		}
+	} while (!vq->vq_ops->restart(vq));
+	spin_unlock_irqrestore(&bvq->lock, flags);
+
+	/* queue_rq stopped its queue when the ring was full. */
+	if (freed)
+		blk_mq_start_stopped_hw_queues(vblk->disk->queue, true);
+	return true;
+}
+
+static blk_status_t virtblk_queue_rq(struct blk_mq_hw_ctx *hctx,
+				     const struct blk_mq_queue_data *bd)
+{
+	struct virtblk_vq *bvq = hctx->driver_data;
+	struct virtio_device *vdev = bvq->vq->vdev;
+	struct request *req = bd->rq;
+	struct virtblk_req *vbr = blk_mq_rq_to_pdu(req);
+	unsigned int nsegs, out = 1, in = 1;
+	unsigned long flags;
+	sector_t sector = 0;
+	u32 type;
+	int err;
+
+	switch (req_op(req)) {
+	case REQ_OP_READ:
+		type = VIRTIO_BLK_T_IN;
+		sector = blk_rq_pos(req);
+		break;
+	case REQ_OP_WRITE:
+		type = VIRTIO_BLK_T_OUT;
+		sector = blk_rq_pos(req);
+		break;
+	case REQ_OP_FLUSH:
+		/* §5.2.6.1: sector 0 and no data for a flush. */
+		type = VIRTIO_BLK_T_FLUSH;
+		break;
+	default:
+		return BLK_STS_NOTSUPP;
+	}
+
+	/* Both units are 512 bytes: blk_rq_pos() is the protocol's sector. */
+	vbr->out_hdr.type = cpu_to_virtio32(vdev, type);
+	vbr->out_hdr.ioprio = 0;	/* "reserved" in §5.2.6 */
+	vbr->out_hdr.sector = cpu_to_virtio64(vdev, sector);
+
+	nsegs = blk_rq_nr_phys_segments(req);
+	sg_init_table(vbr->sg, nsegs + 2);
+	sg_set_buf(&vbr->sg[0], &vbr->out_hdr, sizeof(vbr->out_hdr));
+	if (nsegs) {
+		nsegs = blk_rq_map_sg(hctx->queue, req, &vbr->sg[1]);
+		sg_unmark_end(&vbr->sg[nsegs]);
+	}
+	sg_set_buf(&vbr->sg[nsegs + 1], &vbr->status, sizeof(vbr->status));
+	sg_mark_end(&vbr->sg[nsegs + 1]);
+
+	if (type == VIRTIO_BLK_T_OUT)
+		out += nsegs;
+	else
+		in += nsegs;
+
+	blk_mq_start_request(req);
+
+	spin_lock_irqsave(&bvq->lock, flags);
+	err = bvq->vq->vq_ops->add_buf(bvq->vq, vbr->sg, out, in, vbr);
+	if (err == -ENOSPC) {
+		/*
+		 * Stopped under the lock, so the completion that frees ring
+		 * space sees the stopped queue and restarts it.  Earlier
+		 * requests of this batch must reach the device regardless.
+		 */
+		blk_mq_stop_hw_queue(hctx);
+		bvq->vq->vq_ops->kick(bvq->vq);
+	} else if (!err && bd->last) {
+		bvq->vq->vq_ops->kick(bvq->vq);
+	}
+	spin_unlock_irqrestore(&bvq->lock, flags);
+
+	switch (err) {
+	case 0:
+		return BLK_STS_OK;
+	case -ENOSPC:
+		return BLK_STS_DEV_RESOURCE;
+	case -ENOMEM:
+		return BLK_STS_RESOURCE;
+	default:
+		return BLK_STS_IOERR;	/* -EIO: the queue is broken */
+	}
+}
+
+static void virtblk_commit_rqs(struct blk_mq_hw_ctx *hctx)
+{
+	struct virtblk_vq *bvq = hctx->driver_data;
+	unsigned long flags;
+
+	spin_lock_irqsave(&bvq->lock, flags);
+	bvq->vq->vq_ops->kick(bvq->vq);
+	spin_unlock_irqrestore(&bvq->lock, flags);
+}
+
+static void virtblk_complete(struct request *req)
+{
+	struct virtblk_req *vbr = blk_mq_rq_to_pdu(req);
+
+	blk_mq_end_request(req, vbr->result);
+}
+
+static enum blk_eh_timer_return virtblk_timeout(struct request *req)
+{
+	struct virtblk_vq *bvq = req->mq_hctx->driver_data;
+	struct virtblk_req *vbr = blk_mq_rq_to_pdu(req);
+	unsigned long flags;
+
+	/* A working device may just be slow: only give up on a broken one. */
+	if (!virtqueue_is_broken(bvq->vq))
+		return BLK_EH_RESET_TIMER;
+
+	/*
+	 * A broken queue returns nothing, so this request would hang.  The
+	 * lock orders us against virtblk_done(): whoever moves the request
+	 * out of MQ_RQ_IN_FLIGHT first completes it.
+	 */
+	spin_lock_irqsave(&bvq->lock, flags);
+	if (blk_mq_rq_state(req) == MQ_RQ_IN_FLIGHT) {
+		vbr->result = BLK_STS_IOERR;
+		blk_mq_complete_request(req);
+	}
+	spin_unlock_irqrestore(&bvq->lock, flags);
+	return BLK_EH_DONE;
+}
+
+static int virtblk_init_hctx(struct blk_mq_hw_ctx *hctx, void *data,
+			     unsigned int hctx_idx)
+{
+	struct virtio_blk *vblk = data;
+
+	hctx->driver_data = &vblk->vqs[hctx_idx];
+	return 0;
+}
+
+static const struct blk_mq_ops virtblk_mq_ops = {
+	.queue_rq	= virtblk_queue_rq,
+	.commit_rqs	= virtblk_commit_rqs,
+	.complete	= virtblk_complete,
+	.timeout	= virtblk_timeout,
+	.init_hctx	= virtblk_init_hctx,
+};
+
+static const struct block_device_operations virtblk_fops = {
+	.owner	= THIS_MODULE,
+};
+
+/* vda..vdz, vdaa..vdzz, vdaaa..: bijective base 26, as sd names disks. */
+static void virtblk_name_disk(char *name, unsigned int index)
+{
+	char rev[8];
+	int n = 0;
+
+	do {
+		rev[n++] = 'a' + index % 26;
+		index /= 26;
+	} while (index-- > 0);
+
+	*name++ = 'v';
+	*name++ = 'd';
+	while (n)
+		*name++ = rev[--n];
+	*name = '\0';
+}
+
+static int virtblk_init_vqs(struct virtio_blk *vblk)
+{
+	struct virtio_device *vdev = vblk->vdev;
+	struct virtqueue_info *info;
+	struct virtqueue **vqs;
+	unsigned int i, nvqs;
+	u16 num_queues = 1;
+	int err = -ENOMEM;
+
+	/* §5.2.2: requestq1..N, N = num_queues with VIRTIO_BLK_F_MQ. */
+	virtio_cread_feature(vdev, VIRTIO_BLK_F_MQ, struct virtio_blk_config,
+			     num_queues, &num_queues);
+	/* More queues than CPUs would never be used. */
+	nvqs = clamp_t(unsigned int, num_queues, 1, nr_cpu_ids);
+
+	vblk->vqs = kcalloc(nvqs, sizeof(*vblk->vqs), GFP_KERNEL);
+	info = kcalloc(nvqs, sizeof(*info), GFP_KERNEL);
+	vqs = kcalloc(nvqs, sizeof(*vqs), GFP_KERNEL);
+	if (!vblk->vqs || !info || !vqs)
+		goto out;
+
+	for (i = 0; i < nvqs; i++) {
+		spin_lock_init(&vblk->vqs[i].lock);
+		snprintf(vblk->vqs[i].name, sizeof(vblk->vqs[i].name),
+			 "requestq%u", i + 1);
+		info[i].name = vblk->vqs[i].name;
+		info[i].callback = virtblk_done;
+	}
+
+	err = virtio_find_vqs(vdev, nvqs, vqs, info);
+	if (err) {
+		dev_err(&vdev->dev, "cannot set up %u virtqueue(s): %d\n",
+			nvqs, err);
+		goto out;
+	}
+	for (i = 0; i < nvqs; i++)
+		vblk->vqs[i].vq = vqs[i];
+	vblk->num_vqs = nvqs;
+
+out:
+	kfree(vqs);
+	kfree(info);
+	if (err) {
+		kfree(vblk->vqs);
+		vblk->vqs = NULL;
+	}
+	return err;
+}
+
+/* Reset the device, then take back and free its queues. */
+static void virtblk_del_vqs(struct virtio_blk *vblk)
+{
+	unsigned int i;
+
+	virtio_reset_device(vblk->vdev);
+	for (i = 0; i < vblk->num_vqs; i++) {
+		struct virtblk_vq *bvq = &vblk->vqs[i];
+
+		/*
+		 * Any request still on the ring was already failed by
+		 * virtblk_timeout() (the disk is gone or was never live, so
+		 * nothing is in flight): its token is only dropped here.
+		 */
+		spin_lock_irq(&bvq->lock);
+		bvq->vq->vq_ops->shutdown(bvq->vq);
+		while (bvq->vq->vq_ops->detach_unused_buf(bvq->vq))
+			;
+		spin_unlock_irq(&bvq->lock);
+	}
+	vblk->vdev->config->del_vqs(vblk->vdev);
+}
+
+/* Limits, queue depth and pdu size from the device's config (§5.2.4). */
+static int virtblk_read_config(struct virtio_blk *vblk,
+			       struct queue_limits *lim)
+{
+	struct virtio_device *vdev = vblk->vdev;
+	unsigned int i, ring = UINT_MAX, segs;
+	u32 v;
+
+	for (i = 0; i < vblk->num_vqs; i++)
+		ring = min(ring, virtqueue_get_vring_size(vblk->vqs[i].vq));
+	/*
+	 * A request takes a descriptor for its header, one per segment and
+	 * one for the status, and no chain may be longer than the queue
+	 * size (§2.7.5.3.1).
+	 */
+	if (ring < 3) {
+		dev_err(&vdev->dev, "virtqueue of %u entries is too small\n",
+			ring);
+		return -EINVAL;
+	}
+	segs = min(ring - 2, VIRTBLK_MAX_SEGMENTS);
+
+	/* seg_max counts data segments, without header and status. */
+	if (!virtio_cread_feature(vdev, VIRTIO_BLK_F_SEG_MAX,
+				  struct virtio_blk_config, seg_max, &v) && v)
+		segs = min(segs, v);
+	lim->max_segments = segs;
+
+	/* Without size_max the block layer's 64 KiB default applies. */
+	if (!virtio_cread_feature(vdev, VIRTIO_BLK_F_SIZE_MAX,
+				  struct virtio_blk_config, size_max, &v)) {
+		if (v < PAGE_SIZE) {
+			dev_err(&vdev->dev,
+				"size_max %u is below the page size\n", v);
+			return -EINVAL;
+		}
+		lim->max_segment_size = v;
+	}
+	/* The request format itself has no length limit. */
+	lim->max_hw_sectors = UINT_MAX;
+
+	/* §5.2.5: blk_size only tunes performance; sectors stay 512 bytes. */
+	if (!virtio_cread_feature(vdev, VIRTIO_BLK_F_BLK_SIZE,
+				  struct virtio_blk_config, blk_size, &v)) {
+		if (blk_validate_block_size(v))
+			dev_warn(&vdev->dev,
+				 "ignoring invalid block size %u, using 512\n",
+				 v);
+		else
+			lim->logical_block_size = v;
+	}
+
+	/* §5.2.5.1: FLUSH without CONFIG_WCE means a writeback cache. */
+	if (virtio_has_feature(vdev, VIRTIO_BLK_F_FLUSH))
+		lim->features |= BLK_FEAT_WRITE_CACHE;
+
+	vblk->tag_set.queue_depth = ring;
+	vblk->tag_set.cmd_size = struct_size_t(struct virtblk_req, sg,
+					       segs + 2);
+	return 0;
+}
+
+static int virtblk_probe(struct virtio_device *vdev)
+{
+	struct queue_limits lim = { };
+	struct virtio_blk *vblk;
+	struct gendisk *disk;
+	u64 capacity;
+	int err;
+
+	vblk = kzalloc(sizeof(*vblk), GFP_KERNEL);
+	if (!vblk)
+		return -ENOMEM;
+	vblk->vdev = vdev;
+	vdev->priv = vblk;
+
+	err = ida_alloc_max(&virtblk_index_ida, VIRTBLK_MAX_DISKS - 1,
+			    GFP_KERNEL);
+	if (err < 0)
+		goto out_free_vblk;
+	vblk->index = err;
+
+	err = virtblk_init_vqs(vblk);
+	if (err)
+		goto out_free_index;
+
+	err = virtblk_read_config(vblk, &lim);
+	if (err)
+		goto out_del_vqs;
+
+	vblk->tag_set.ops = &virtblk_mq_ops;
+	vblk->tag_set.nr_hw_queues = vblk->num_vqs;
+	vblk->tag_set.numa_node = NUMA_NO_NODE;
+	vblk->tag_set.flags = BLK_MQ_F_SHOULD_MERGE;
+	vblk->tag_set.driver_data = vblk;
+	err = blk_mq_alloc_tag_set(&vblk->tag_set);
+	if (err) {
+		dev_err(&vdev->dev, "cannot allocate tag set: %d\n", err);
+		goto out_del_vqs;
+	}
+
+	disk = blk_mq_alloc_disk(&vblk->tag_set, &lim, vblk);
+	if (IS_ERR(disk)) {
+		err = PTR_ERR(disk);
+		dev_err(&vdev->dev, "cannot allocate disk: %d\n", err);
+		goto out_free_tags;
+	}
+	vblk->disk = disk;
+	disk->major = virtblk_major;
+	disk->first_minor = vblk->index << VIRTBLK_PART_BITS;
+	disk->minors = 1 << VIRTBLK_PART_BITS;
+	disk->fops = &virtblk_fops;
+	disk->private_data = vblk;
+	virtblk_name_disk(disk->disk_name, vblk->index);
+
+	/* §5.2.4: capacity is in 512-byte sectors, like sector_t. */
+	virtio_cread(vdev, struct virtio_blk_config, capacity, &capacity);
+	set_capacity(disk, capacity);
+	/* §5.2.5: the device fails every write when RO is offered. */
+	if (virtio_has_feature(vdev, VIRTIO_BLK_F_RO))
+		set_disk_ro(disk, true);
+
+	/* add_disk() reads the partition table: DRIVER_OK first (§3.1.1). */
+	virtio_device_ready(vdev);
+
+	err = device_add_disk(&vdev->dev, disk, NULL);
+	if (err) {
+		dev_err(&vdev->dev, "cannot add disk: %d\n", err);
+		goto out_put_disk;
+	}
+	dev_info(&vdev->dev, "%s: %llu sectors, %u queue(s)\n",
+		 disk->disk_name, capacity, vblk->num_vqs);
+	return 0;
+
+out_put_disk:
+	put_disk(disk);
+out_free_tags:
+	blk_mq_free_tag_set(&vblk->tag_set);
+out_del_vqs:
+	virtblk_del_vqs(vblk);
+	kfree(vblk->vqs);
+out_free_index:
+	ida_free(&virtblk_index_ida, vblk->index);
+out_free_vblk:
+	kfree(vblk);
+	return err;
+}
+
+static void virtblk_remove(struct virtio_device *vdev)
+{
+	struct virtio_blk *vblk = vdev->priv;
+
+	/* Waits for every request, so nothing is in flight afterwards. */
+	del_gendisk(vblk->disk);
+	virtblk_del_vqs(vblk);
+	put_disk(vblk->disk);
+	blk_mq_free_tag_set(&vblk->tag_set);
+	ida_free(&virtblk_index_ida, vblk->index);
+	kfree(vblk->vqs);
+	kfree(vblk);
+}
+
+static void virtblk_config_changed(struct virtio_device *vdev)
+{
+	struct virtio_blk *vblk = vdev->priv;
+	u64 capacity;
+
+	/* A resize: the only change of §5.2.4 this driver acts on. */
+	virtio_cread(vdev, struct virtio_blk_config, capacity, &capacity);
+	set_capacity_and_notify(vblk->disk, capacity);
+}
+
+static const unsigned int virtblk_features[] = {
+	VIRTIO_BLK_F_SIZE_MAX,
+	VIRTIO_BLK_F_SEG_MAX,
+	VIRTIO_BLK_F_RO,	/* §5.2.6.1: accept it when offered */
+	VIRTIO_BLK_F_BLK_SIZE,
+	VIRTIO_BLK_F_FLUSH,
+	VIRTIO_BLK_F_MQ,
+};
+
+static const struct virtio_device_id virtblk_id_table[] = {
+	{ VIRTIO_ID_BLOCK, VIRTIO_DEV_ANY_ID },
+	{ }
+};
+MODULE_DEVICE_TABLE(virtio, virtblk_id_table);
+
+static struct virtio_driver virtblk_driver = {
+	.driver.name		= KBUILD_MODNAME,
+	.id_table		= virtblk_id_table,
+	.feature_table		= virtblk_features,
+	.feature_table_size	= ARRAY_SIZE(virtblk_features),
+	.probe			= virtblk_probe,
+	.remove			= virtblk_remove,
+	.config_changed		= virtblk_config_changed,
+};
+
+static int __init virtblk_init(void)
+{
+	int err;
+
+	virtblk_major = register_blkdev(0, "virtblk");
+	if (virtblk_major < 0)
+		return virtblk_major;
+
+	err = register_virtio_driver(&virtblk_driver);
+	if (err)
+		unregister_blkdev(virtblk_major, "virtblk");
+	return err;
+}
+
+static void __exit virtblk_exit(void)
+{
+	unregister_virtio_driver(&virtblk_driver);
+	unregister_blkdev(virtblk_major, "virtblk");
+}
+
+module_init(virtblk_init);
+module_exit(virtblk_exit);
+
+MODULE_DESCRIPTION("Virtio block device driver");
+MODULE_LICENSE("GPL");
