@@ -324,6 +324,10 @@ static int virtio_dev_probe(struct device *d)
 
 	/* The device may have been used by another driver: start afresh. */
 	virtio_reset_device(vdev);
+	/* Probe reads the config anyway: older notices are moot. */
+	spin_lock_irq(&vdev->config_lock);
+	vdev->config_pending = false;
+	spin_unlock_irq(&vdev->config_lock);
 	virtio_add_status(vdev, VIRTIO_CONFIG_S_ACKNOWLEDGE);
 	virtio_add_status(vdev, VIRTIO_CONFIG_S_DRIVER);
 

@@ -45,6 +45,9 @@ struct virtio_mock_device {
 	struct virtio_mock_queue q[MOCK_MAX_QUEUES];
 };
 
+/* Names the parent device of each mock: several may live at once. */
+static atomic_t mock_serial = ATOMIC_INIT(0);
+
 static struct virtio_mock_device *to_mock(struct virtio_device *vdev)
 {
 	return container_of(vdev, struct virtio_mock_device, vdev);
@@ -230,6 +233,7 @@ static void mock_release(struct device *d)
 struct virtio_mock_device *virtio_mock_create(const struct virtio_mock_params *p)
 {
 	struct virtio_mock_device *m;
+	char name[24];
 	int err;
 
 	if (p->config_len > MOCK_CONFIG_BYTES || p->num_queues > MOCK_MAX_QUEUES)
@@ -242,7 +246,9 @@ struct virtio_mock_device *virtio_mock_create(const struct virtio_mock_params *p
 	if (p->config)
 		memcpy(m->config, p->config, p->config_len);
 
-	m->parent = root_device_register("virtio_mock");
+	snprintf(name, sizeof(name), "virtio_mock.%u",
+		 (unsigned int)atomic_inc_return(&mock_serial));
+	m->parent = root_device_register(name);
 	if (IS_ERR(m->parent)) {
 		err = PTR_ERR(m->parent);
 		kfree(m);
@@ -358,7 +364,7 @@ EXPORT_SYMBOL_GPL(virtio_mock_driver_features);
 void virtio_mock_set_config(struct virtio_mock_device *m, unsigned int offset,
 			    const void *buf, unsigned int len)
 {
-	if (WARN_ON(offset + len > m->p.config_len))
+	if (WARN_ON(offset + len > m->p.config_len || offset + len < offset))
 		return;
 	WRITE_ONCE(m->generation, m->generation + 1);
 	memcpy(m->config + offset, buf, len);

@@ -202,7 +202,7 @@ static int vring_split_add_buf(struct virtqueue *vq, struct scatterlist sg[],
 
 	head = vvq->free_head;
 	i = head;
-	for (n = 0; n < total; n++, s = vring_sg_next(s)) {
+	for (n = 0; n < total; n++) {
 		bool in = n >= out_num;
 		struct vring_desc_extra *x = &vvq->extra[i];
 		dma_addr_t addr;
@@ -229,6 +229,9 @@ static int vring_split_add_buf(struct virtqueue *vq, struct scatterlist sg[],
 		vvq->desc[i].next = cpu_to_virtio16(vdev, x->next);
 		prev = i;
 		i = x->next;
+		/* Never look past the last entry: it may end the array. */
+		if (n + 1 < total)
+			s = vring_sg_next(s);
 	}
 
 	vvq->state[head] = (struct vring_desc_state) {
