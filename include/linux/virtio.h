@@ -8,7 +8,7 @@
  * drivers matched to devices by struct virtio_device_id, a generic config
  * space (<linux/virtio_config.h>) and virtqueues driven through
  * struct virtqueue_ops.  Extensions to that design are marked "Extension:"
- * and documented in Documentation/driver-api/virtio/ours.rst.
+ * and documented in Documentation/driver-api/virtio/virtio.rst.
  */
 #include <linux/types.h>
 #include <linux/scatterlist.h>
@@ -68,6 +68,10 @@ struct virtqueue {
  *	vq: the struct virtqueue we're talking about.
  *	Remove everything from the queue.  The device must have been reset
  *	first, so that it no longer touches the ring.
+ * @restart_delayed: Extension: like @restart, but the device is asked to
+ *	signal only once most outstanding buffers are used (with
+ *	VIRTIO_RING_F_EVENT_IDX; plain @restart otherwise).  For transmit
+ *	queues that reclaim in batches.
  * @detach_unused_buf: Extension: after @shutdown, hand back the token of
  *	one buffer the device never used, or NULL when none is left.  With
  *	@get_buf this returns every token exactly once.
@@ -86,12 +90,14 @@ struct virtqueue_ops {
 	void (*kick)(struct virtqueue *vq);
 	void *(*get_buf)(struct virtqueue *vq, unsigned int *len);
 	bool (*restart)(struct virtqueue *vq);
+	bool (*restart_delayed)(struct virtqueue *vq);
 	void (*shutdown)(struct virtqueue *vq);
 	void *(*detach_unused_buf)(struct virtqueue *vq);
 };
 
 bool virtqueue_is_broken(const struct virtqueue *vq);
 unsigned int virtqueue_get_vring_size(const struct virtqueue *vq);
+unsigned int virtqueue_num_free(const struct virtqueue *vq);
 
 /**
  * struct virtio_device - representation of a device using virtio

@@ -6,7 +6,7 @@
  * plays the device: it chooses the features and config space offered,
  * watches the status the driver writes, takes available buffers off the
  * rings and returns them used -- or breaks the rules on purpose to see the
- * driver survive it.  See Documentation/driver-api/virtio/ours.rst.
+ * driver survive it.  See Documentation/driver-api/virtio/virtio.rst.
  */
 #include <linux/types.h>
 

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the ring layouts (virtio_ring_split.c, virtio_ring_packed.c) share
+ * with the layout-independent part of the virtqueue (virtqueue.c).
+ * Private to drivers/virtio.
+ */
+#ifndef _DRIVERS_VIRTIO_RING_INTERNAL_H
+#define _DRIVERS_VIRTIO_RING_INTERNAL_H
+
+#include <linux/dma-mapping.h>
+#include <linux/scatterlist.h>
+#include <linux/virtio.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ring.h>
+
+/* Buffers of at least this many entries go indirect when negotiated. */
+#define VRING_INDIRECT_MIN	3
+
+/* What the driver remembers of one descriptor it wrote. */
+struct vring_desc_extra {
+	dma_addr_t addr;
+	u32 len;
+	u16 flags;	/* VRING_DESC_F_WRITE and friends, CPU order */
+	u16 next;	/* chain or free-list link */
+};
+
+/*
+ * An indirect table (§2.7.5.3, §2.8.7) and the driver's own copy of it:
+ * the table is mapped for the device, which could scribble on it, so the
+ * mappings to undo are taken from @seg, never from the table.
+ */
+struct vring_indirect {
+	dma_addr_t table_dma;
+	unsigned int num;
+	void *table;			/* @num 16-byte descriptors */
+	struct vring_desc_extra seg[];
+};
+
+/* What the driver remembers of one buffer, indexed by its id. */
+struct vring_desc_state {
+	void *data;		/* the driver's token; NULL when not in use */
+	struct vring_indirect *indirect;	/* or NULL */
+	u16 ndescs;		/* ring descriptors the buffer takes */
+	u16 last;		/* last descriptor (split) or extra (packed) */
+	u32 in_len;		/* device-writable bytes: bounds used len */
+};
+
+struct vring_virtqueue;
+
+/* Per layout: what the shared code needs besides struct virtqueue_ops. */
+struct vring_layout {
+	struct virtqueue_ops ops;
+	/* Used buffers waiting?  A peek, safe against a concurrent get_buf. */
+	bool (*pending)(const struct vring_virtqueue *vvq);
+	/* Stop asking for used buffer notifications. */
+	void (*disable_cb)(struct vring_virtqueue *vvq);
+	/* Lay the ring out in vvq->ring and set the device-visible state. */
+	void (*init)(struct vring_virtqueue *vvq);
+	/* Bytes of ring memory for @num entries, used ring @align'ed. */
+	size_t (*bytes)(unsigned int num, unsigned int align,
+			size_t offsets[3]);
+};
+
+struct vring_split {
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	u16 avail_idx;		/* next avail ring slot to fill */
+	u16 avail_published;	/* what avail->idx last told the device */
+	u16 last_used_idx;	/* next used ring slot to read */
+	u16 used_idx_seen;	/* used->idx as last read and checked */
+	u16 avail_flags;	/* shadow of avail->flags */
+};
+
+struct vring_packed {
+	struct vring_packed_desc *desc;
+	struct vring_packed_desc_event *driver;	/* we write */
+	struct vring_packed_desc_event *device;	/* the device writes */
+	u16 next_avail;		/* next ring position to fill */
+	u16 last_used;		/* next ring position to check for use */
+	u16 published;		/* next_avail at the last kick */
+	bool avail_wrap;	/* wrap counter of next_avail (§2.8.1) */
+	bool used_wrap;		/* wrap counter of last_used */
+	bool published_wrap;
+	u16 avail_used_flags;	/* AVAIL/USED bits for avail_wrap */
+	u16 event_flags;	/* shadow of driver->flags */
+};
+
+struct vring_virtqueue {
+	struct virtqueue vq;
+	const struct vring_layout *layout;
+
+	void *ring;
+	dma_addr_t ring_dma;
+	size_t ring_bytes;
+	dma_addr_t addr[3];	/* desc, driver area, device area (§2.6) */
+	unsigned int num;
+
+	struct device *dma_dev;
+	bool (*notify)(struct virtqueue *vq);
+	bool weak_barriers;	/* no VIRTIO_F_ORDER_PLATFORM */
+	bool event;		/* VIRTIO_F_EVENT_IDX / RING_EVENT_FLAGS_DESC */
+	bool indirect;		/* VIRTIO_F_INDIRECT_DESC */
+
+	bool broken;
+	bool shut_down;
+	bool cb_enabled;	/* the driver wants callbacks */
+
+	unsigned int num_free;
+	u16 free_head;		/* free list of descriptors (split), ids (packed) */
+	struct vring_desc_state *state;
+	struct vring_desc_extra *extra;
+
+	union {
+		struct vring_split split;
+		struct vring_packed packed;
+	};
+};
+
+#define to_vvq(_vq) container_of_const(_vq, struct vring_virtqueue, vq)
+
+extern const struct vring_layout vring_split_layout;
+extern const struct vring_layout vring_packed_layout;
+
+/*
+ * Barriers (§2.7.13, §2.8.21): a device in the hypervisor is another CPU,
+ * so SMP barriers suffice; with VIRTIO_F_ORDER_PLATFORM it is hardware
+ * and sees memory as a DMA master does.
+ */
+static inline void vring_wmb(const struct vring_virtqueue *vvq)
+{
+	if (vvq->weak_barriers) {
+		/* Ring writes, then the write that publishes them. */
+		virt_wmb();
+	} else {
+		/* The same, as a DMA master sees it. */
+		dma_wmb();
+	}
+}
+
+static inline void vring_rmb(const struct vring_virtqueue *vvq)
+{
+	if (vvq->weak_barriers) {
+		/* The device's index or flag, then what it covers. */
+		virt_rmb();
+	} else {
+		/* The same, as a DMA master wrote it. */
+		dma_rmb();
+	}
+}
+
+static inline void vring_mb(const struct vring_virtqueue *vvq)
+{
+	if (vvq->weak_barriers) {
+		/* Our write before the read of the device's answer. */
+		virt_mb();
+	} else {
+		/* The same, against a DMA master. */
+		mb();
+	}
+}
+
+void vring_break(struct vring_virtqueue *vvq, const char *why);
+bool vring_check_add(struct vring_virtqueue *vvq, unsigned int total,
+		     void *data, int *err);
+struct scatterlist *vring_sg_next(struct scatterlist *sg);
+int vring_map_one(struct vring_virtqueue *vvq, struct scatterlist *sg,
+		  bool in, struct vring_desc_extra *x);
+void vring_unmap_one(const struct vring_virtqueue *vvq,
+		     const struct vring_desc_extra *x);
+struct vring_indirect *vring_indirect_alloc(struct vring_virtqueue *vvq,
+					    struct scatterlist *sg,
+					    unsigned int out_num,
+					    unsigned int in_num, u32 *in_len);
+bool vring_indirect_map(struct vring_virtqueue *vvq,
+			struct vring_indirect *ind);
+void vring_indirect_free(const struct vring_virtqueue *vvq,
+			 struct vring_indirect *ind);
+bool vring_want_indirect(const struct vring_virtqueue *vvq,
+			 unsigned int total);
+bool vring_check_used(struct vring_virtqueue *vvq, u32 id, u32 *len);
+void *vring_detach(struct vring_virtqueue *vvq, u16 id);
+void vring_notify(struct vring_virtqueue *vvq);
+void vring_shutdown(struct virtqueue *vq);
+void *vring_detach_unused_buf(struct virtqueue *vq);
+
+#endif /* _DRIVERS_VIRTIO_RING_INTERNAL_H */

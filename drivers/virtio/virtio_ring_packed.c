@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The packed virtqueue (VIRTIO 1.2 §2.8): one ring of descriptors that the
+ * driver makes available and the device marks used in place, told apart
+ * by the AVAIL and USED flag bits and a wrap counter on each side.
+ *
+ * Packed rings exist only for VERSION_1 devices, so everything in them is
+ * little-endian.  Buffer ids index the driver's own record of each buffer;
+ * the device's used descriptors are read in packed_get_buf() and checked
+ * against that record before use.
+ */
+#include <linux/slab.h>
+#include "virtio_ring_internal.h"
+
+#define PACKED_AVAIL	BIT(VRING_PACKED_DESC_F_AVAIL)
+#define PACKED_USED	BIT(VRING_PACKED_DESC_F_USED)
+#define PACKED_WRAP	BIT(VRING_PACKED_EVENT_F_WRAP_CTR)
+
+/* Ring position and wrap counter in one value, as event off_wrap has them. */
+static u16 packed_pos_wrap(u16 pos, bool wrap)
+{
+	return pos | (wrap ? PACKED_WRAP : 0);
+}
+
+static void packed_write_desc(struct vring_packed_desc *d, dma_addr_t addr,
+			      u32 len, u16 id)
+{
+	d->addr = cpu_to_le64(addr);
+	d->len = cpu_to_le32(len);
+	d->id = cpu_to_le16(id);
+}
+
+/* Step the avail position; crossing the end flips the wrap counter. */
+static void packed_advance(struct vring_virtqueue *vvq)
+{
+	struct vring_packed *p = &vvq->packed;
+
+	if (++p->next_avail == vvq->num) {
+		p->next_avail = 0;
+		p->avail_wrap = !p->avail_wrap;
+		p->avail_used_flags ^= PACKED_AVAIL | PACKED_USED;
+	}
+}
+
+static int packed_add_buf(struct virtqueue *vq, struct scatterlist sg[],
+			  unsigned int out_num, unsigned int in_num, void *data)
+{
+	struct vring_virtqueue *vvq = to_vvq(vq);
+	struct vring_packed *p = &vvq->packed;
+	unsigned int total = out_num + in_num, n;
+	struct vring_indirect *ind = NULL;
+	u16 id = vvq->free_head, i = id, prev = id;
+	u16 head_pos = p->next_avail, head_flags = 0;
+	u16 saved_flags = p->avail_used_flags;
+	bool saved_wrap = p->avail_wrap;
+	u32 in_len = 0;
+	int err = -ENOSPC;
+
+	if (!vring_check_add(vvq, total, data, &err))
+		return err;
+	if (!vvq->num_free)
+		return -ENOSPC;
+
+	if (vring_want_indirect(vvq, total)) {
+		ind = vring_indirect_alloc(vvq, sg, out_num, in_num, &in_len);
+		if (ind) {
+			struct vring_packed_desc *table = ind->table;
+
+			/* §2.8.7: table entries carry only the WRITE flag. */
+			for (n = 0; n < total; n++) {
+				packed_write_desc(&table[n], ind->seg[n].addr,
+						  ind->seg[n].len, 0);
+				table[n].flags = cpu_to_le16(ind->seg[n].flags);
+			}
+			if (!vring_indirect_map(vvq, ind)) {
+				vring_indirect_free(vvq, ind);
+				ind = NULL;
+			}
+		}
+	}
+
+	if (ind) {
+		packed_write_desc(&p->desc[head_pos], ind->table_dma,
+				  total * sizeof(struct vring_packed_desc), id);
+		head_flags = VRING_DESC_F_INDIRECT | p->avail_used_flags;
+		packed_advance(vvq);
+		i = vvq->extra[id].next;
+		total = 1;
+	} else {
+		if (total > vvq->num_free)
+			return -ENOSPC;
+		for (n = 0; n < total; n++) {
+			struct vring_desc_extra *x = &vvq->extra[i];
+			bool in = n >= out_num;
+			u16 next = x->next, flags;
+
+			if (vring_map_one(vvq, sg, in, x))
+				goto unmap;
+			x->next = next;
+			if (in)
+				in_len += sg->length;
+			flags = x->flags;
+			if (n + 1 < total) {
+				flags |= VRING_DESC_F_NEXT;
+				sg = vring_sg_next(sg);
+			}
+			packed_write_desc(&p->desc[p->next_avail], x->addr,
+					  x->len, id);
+			/* The head's flags go last: they publish the chain. */
+			if (n)
+				p->desc[p->next_avail].flags =
+					cpu_to_le16(flags | p->avail_used_flags);
+			else
+				head_flags = flags | p->avail_used_flags;
+			packed_advance(vvq);
+			prev = i;
+			i = next;
+		}
+	}
+
+	vvq->state[id] = (struct vring_desc_state) {
+		.data = data, .indirect = ind, .ndescs = total, .last = prev,
+		.in_len = in_len,
+	};
+	vvq->free_head = i;
+	vvq->num_free -= total;
+
+	/* The rest of the chain before its first descriptor (§2.8.21.1). */
+	vring_wmb(vvq);
+	WRITE_ONCE(p->desc[head_pos].flags, cpu_to_le16(head_flags));
+	return 0;
+
+unmap:
+	p->next_avail = head_pos;
+	p->avail_wrap = saved_wrap;
+	p->avail_used_flags = saved_flags;
+	for (i = id; n--; i = vvq->extra[i].next)
+		vring_unmap_one(vvq, &vvq->extra[i]);
+	return -ENOMEM;
+}
+
+/*
+ * Positions are modulo the ring size, with a wrap counter; the event
+ * check of §2.7.10 works in 16-bit arithmetic, so express each position
+ * relative to the current lap before applying it.
+ */
+static bool packed_need_event(const struct vring_virtqueue *vvq, u16 off_wrap,
+			      u16 new, u16 old, bool old_wrap)
+{
+	const struct vring_packed *p = &vvq->packed;
+	u16 event = off_wrap & ~PACKED_WRAP;
+
+	if (!!(off_wrap & PACKED_WRAP) != p->avail_wrap)
+		event -= vvq->num;
+	if (old_wrap != p->avail_wrap)
+		old -= vvq->num;
+	return vring_need_event(event, new, old);
+}
+
+static void packed_kick(struct virtqueue *vq)
+{
+	struct vring_virtqueue *vvq = to_vvq(vq);
+	struct vring_packed *p = &vvq->packed;
+	u16 old = p->published, new = p->next_avail, flags, off_wrap;
+	bool old_wrap = p->published_wrap, need;
+
+	if (unlikely(READ_ONCE(vvq->broken)) ||
+	    (old == new && old_wrap == p->avail_wrap))
+		return;
+	p->published = new;
+	p->published_wrap = p->avail_wrap;
+
+	/* Descriptors before the device's event structure (§2.8.21.3). */
+	vring_mb(vvq);
+	off_wrap = le16_to_cpu(READ_ONCE(p->device->off_wrap));
+	flags = le16_to_cpu(READ_ONCE(p->device->flags));
+	if (flags == VRING_PACKED_EVENT_FLAG_DESC && vvq->event)
+		need = packed_need_event(vvq, off_wrap, new, old, old_wrap);
+	else
+		need = flags != VRING_PACKED_EVENT_FLAG_DISABLE;
+	if (need)
+		vring_notify(vvq);
+}
+
+/* Is the descriptor at @pos_wrap used by the device, in that lap? */
+static bool packed_is_used(const struct vring_virtqueue *vvq, u16 pos_wrap)
+{
+	u16 flags = le16_to_cpu(READ_ONCE(vvq->packed.desc[pos_wrap &
+						~PACKED_WRAP].flags));
+	bool wrap = pos_wrap & PACKED_WRAP;
+
+	return !!(flags & PACKED_AVAIL) == wrap && !!(flags & PACKED_USED) == wrap;
+}
+
+static bool packed_pending(const struct vring_virtqueue *vvq)
+{
+	return packed_is_used(vvq, READ_ONCE(vvq->packed.last_used));
+}
+
+static void *packed_get_buf(struct virtqueue *vq, unsigned int *len)
+{
+	struct vring_virtqueue *vvq = to_vvq(vq);
+	struct vring_packed *p = &vvq->packed;
+	u16 last = p->last_used, pos = last & ~PACKED_WRAP;
+	bool wrap = last & PACKED_WRAP;
+	u32 id, used_len;
+
+	if (unlikely(READ_ONCE(vvq->broken) || vvq->shut_down) ||
+	    !packed_is_used(vvq, last))
+		return NULL;
+
+	/* The flags before the id and length they cover (§2.8.21.2). */
+	vring_rmb(vvq);
+	id = le16_to_cpu(READ_ONCE(p->desc[pos].id));
+	used_len = le32_to_cpu(READ_ONCE(p->desc[pos].len));
+	if (!vring_check_used(vvq, id, &used_len))
+		return NULL;
+
+	/* A used buffer stands for all the descriptors it was made of. */
+	pos += vvq->state[id].ndescs;
+	if (pos >= vvq->num) {
+		pos -= vvq->num;
+		wrap = !wrap;
+	}
+	last = packed_pos_wrap(pos, wrap);
+	WRITE_ONCE(p->last_used, last);
+
+	/* With callbacks on, ask to hear of the next one (§2.8.10). */
+	if (vvq->event && READ_ONCE(vvq->cb_enabled) &&
+	    p->event_flags == VRING_PACKED_EVENT_FLAG_DESC) {
+		WRITE_ONCE(p->driver->off_wrap, cpu_to_le16(last));
+		vring_mb(vvq);
+	}
+	*len = used_len;
+	return vring_detach(vvq, id);
+}
+
+static void packed_set_event(struct vring_virtqueue *vvq, u16 flags)
+{
+	vvq->packed.event_flags = flags;
+	WRITE_ONCE(vvq->packed.driver->flags, cpu_to_le16(flags));
+}
+
+static void packed_disable_cb(struct vring_virtqueue *vvq)
+{
+	packed_set_event(vvq, VRING_PACKED_EVENT_FLAG_DISABLE);
+}
+
+/* Ask for a notification at @event (position and wrap), or any. */
+static bool packed_arm(struct virtqueue *vq, u16 event)
+{
+	struct vring_virtqueue *vvq = to_vvq(vq);
+
+	/* Nothing will ever be pending again: don't make callers loop. */
+	if (unlikely(READ_ONCE(vvq->broken) || vvq->shut_down))
+		return true;
+
+	if (vvq->event) {
+		WRITE_ONCE(vvq->packed.driver->off_wrap, cpu_to_le16(event));
+		/* The offset before the flags that make it count. */
+		vring_wmb(vvq);
+		packed_set_event(vvq, VRING_PACKED_EVENT_FLAG_DESC);
+	} else {
+		packed_set_event(vvq, VRING_PACKED_EVENT_FLAG_ENABLE);
+	}
+	WRITE_ONCE(vvq->cb_enabled, true);
+	/* The event structure before the next descriptor's flags. */
+	vring_mb(vvq);
+	if (packed_is_used(vvq, vvq->packed.last_used)) {
+		WRITE_ONCE(vvq->cb_enabled, false);
+		packed_disable_cb(vvq);
+		return false;
+	}
+	return true;
+}
+
+static bool packed_restart(struct virtqueue *vq)
+{
+	return packed_arm(vq, to_vvq(vq)->packed.last_used);
+}
+
+static bool packed_restart_delayed(struct virtqueue *vq)
+{
+	struct vring_virtqueue *vvq = to_vvq(vq);
+	u16 last = vvq->packed.last_used;
+	bool wrap = last & PACKED_WRAP;
+	u32 pos = (last & ~PACKED_WRAP) + (vvq->num - vvq->num_free) * 3 / 4;
+
+	if (pos >= vvq->num) {
+		pos -= vvq->num;
+		wrap = !wrap;
+	}
+	return packed_arm(vq, packed_pos_wrap(pos, wrap));
+}
+
+static size_t packed_bytes(unsigned int num, unsigned int align,
+			   size_t offsets[3])
+{
+	/* §2.8.10: the ring, then the driver and device event structures. */
+	offsets[0] = 0;
+	offsets[1] = sizeof(struct vring_packed_desc) * num;
+	offsets[2] = offsets[1] + sizeof(struct vring_packed_desc_event);
+	return offsets[2] + sizeof(struct vring_packed_desc_event);
+}
+
+static void packed_init(struct vring_virtqueue *vvq)
+{
+	struct vring_packed *p = &vvq->packed;
+
+	p->desc = vvq->ring;
+	p->driver = vvq->ring + (vvq->addr[1] - vvq->ring_dma);
+	p->device = vvq->ring + (vvq->addr[2] - vvq->ring_dma);
+	/* Both wrap counters start at 1 (§2.8.1). */
+	p->avail_wrap = true;
+	p->published_wrap = true;
+	p->last_used = packed_pos_wrap(0, true);
+	p->avail_used_flags = PACKED_AVAIL;
+	p->event_flags = VRING_PACKED_EVENT_FLAG_ENABLE;
+}
+
+const struct vring_layout vring_packed_layout = {
+	.ops = {
+		.add_buf = packed_add_buf,
+		.kick = packed_kick,
+		.get_buf = packed_get_buf,
+		.restart = packed_restart,
+		.restart_delayed = packed_restart_delayed,
+		.shutdown = vring_shutdown,
+		.detach_unused_buf = vring_detach_unused_buf,
+	},
+	.pending = packed_pending,
+	.disable_cb = packed_disable_cb,
+	.init = packed_init,
+	.bytes = packed_bytes,
+};

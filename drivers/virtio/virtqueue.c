@@ -1,0 +1,484 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Virtqueues: what does not depend on the ring layout.
+ *
+ * A virtqueue is a split ring (§2.7, virtio_ring_split.c) or a packed ring
+ * (§2.8, virtio_ring_packed.c) behind the same struct virtqueue_ops.  This
+ * file creates and frees them, maps buffers for DMA, keeps the driver's
+ * private record of every buffer it posted (the device never gets to change
+ * it), checks what the device reports used against that record, and routes
+ * the device's interrupts to the driver.
+ */
+#include <linux/module.h>
+#include <linux/slab.h>
+#include "virtio_ring_internal.h"
+
+void vring_break(struct vring_virtqueue *vvq, const char *why)
+{
+	if (!READ_ONCE(vvq->broken))
+		dev_err(&vvq->vq.vdev->dev, "virtqueue %s broken: %s\n",
+			vvq->vq.name, why);
+	WRITE_ONCE(vvq->broken, true);
+}
+
+/**
+ * virtqueue_break - mark a virtqueue broken
+ * @vq: the queue
+ *
+ * Used by the core when a device is gone; see virtio_break_device().
+ */
+void virtqueue_break(struct virtqueue *vq)
+{
+	WRITE_ONCE(to_vvq(vq)->broken, true);
+}
+EXPORT_SYMBOL_GPL(virtqueue_break);
+
+/**
+ * virtqueue_is_broken - has the queue been marked broken?
+ * @vq: the queue
+ *
+ * A queue breaks when its device breaks a rule of the ring or goes away.
+ * Drivers check it to fail requests that will never complete.
+ */
+bool virtqueue_is_broken(const struct virtqueue *vq)
+{
+	return READ_ONCE(to_vvq(vq)->broken);
+}
+EXPORT_SYMBOL_GPL(virtqueue_is_broken);
+
+/**
+ * virtqueue_get_vring_size - the number of descriptors in the ring
+ * @vq: the queue
+ */
+unsigned int virtqueue_get_vring_size(const struct virtqueue *vq)
+{
+	return to_vvq(vq)->num;
+}
+EXPORT_SYMBOL_GPL(virtqueue_get_vring_size);
+
+/**
+ * virtqueue_num_free - descriptors free for add_buf right now
+ * @vq: the queue
+ *
+ * A buffer of n scatterlist entries needs n descriptors, or one when it
+ * goes indirect.  Transmit paths use this to stop their queue before
+ * add_buf would fail with -ENOSPC.
+ */
+unsigned int virtqueue_num_free(const struct virtqueue *vq)
+{
+	return to_vvq(vq)->num_free;
+}
+EXPORT_SYMBOL_GPL(virtqueue_num_free);
+
+/**
+ * vring_transport_features - ring feature bits this implementation offers
+ *
+ * The bus core accepts these on every driver's behalf (§6).
+ */
+u64 vring_transport_features(void)
+{
+	return BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC) |
+	       BIT_ULL(VIRTIO_RING_F_EVENT_IDX) |
+	       BIT_ULL(VIRTIO_F_RING_PACKED);
+}
+EXPORT_SYMBOL_GPL(vring_transport_features);
+
+/* --- buffers -------------------------------------------------------------- */
+
+/* Common checks of add_buf; false with *err set when it must fail. */
+bool vring_check_add(struct vring_virtqueue *vvq, unsigned int total,
+		     void *data, int *err)
+{
+	if (unlikely(READ_ONCE(vvq->broken) || vvq->shut_down)) {
+		*err = -EIO;
+		return false;
+	}
+	/* No chain may be longer than the queue (§2.7.13.1, §2.8.18). */
+	if (WARN_ON_ONCE(!data || !total || total > vvq->num)) {
+		*err = -EINVAL;
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Next scatterlist entry of a buffer.  Drivers hand add_buf a flat array
+ * of out_num + in_num entries (whose end marks do not matter), or a table
+ * chained with sg_chain().  Never called past the last entry.
+ */
+struct scatterlist *vring_sg_next(struct scatterlist *sg)
+{
+	sg++;
+	if (sg_is_chain(sg))
+		sg = sg_chain_ptr(sg);
+	return sg;
+}
+
+int vring_map_one(struct vring_virtqueue *vvq, struct scatterlist *sg,
+		  bool in, struct vring_desc_extra *x)
+{
+	dma_addr_t addr = dma_map_page(vvq->dma_dev, sg_page(sg), sg->offset,
+				       sg->length,
+				       in ? DMA_FROM_DEVICE : DMA_TO_DEVICE);
+
+	if (unlikely(dma_mapping_error(vvq->dma_dev, addr)))
+		return -ENOMEM;
+	x->addr = addr;
+	x->len = sg->length;
+	x->flags = in ? VRING_DESC_F_WRITE : 0;
+	return 0;
+}
+
+void vring_unmap_one(const struct vring_virtqueue *vvq,
+		     const struct vring_desc_extra *x)
+{
+	dma_unmap_page(vvq->dma_dev, x->addr, x->len,
+		       x->flags & VRING_DESC_F_WRITE ? DMA_FROM_DEVICE :
+						       DMA_TO_DEVICE);
+}
+
+/*
+ * Indirect tables cost an allocation and a mapping: worth it for long
+ * buffers, or when the ring has no room for a direct chain.
+ */
+bool vring_want_indirect(const struct vring_virtqueue *vvq, unsigned int total)
+{
+	return vvq->indirect && total > 1 &&
+	       (total >= VRING_INDIRECT_MIN || total > vvq->num_free);
+}
+
+/*
+ * Map every entry of a buffer into a new indirect table's shadow.  The
+ * layout fills the table itself from the shadow, then maps it with
+ * vring_indirect_map().  Atomic context: GFP_ATOMIC, and NULL on failure,
+ * when the caller falls back to a direct chain.
+ */
+struct vring_indirect *vring_indirect_alloc(struct vring_virtqueue *vvq,
+					    struct scatterlist *sg,
+					    unsigned int out_num,
+					    unsigned int in_num, u32 *in_len)
+{
+	unsigned int total = out_num + in_num, n;
+	struct vring_indirect *ind;
+
+	ind = kmalloc(struct_size(ind, seg, total) + 16 * total, GFP_ATOMIC);
+	if (!ind)
+		return NULL;
+	ind->num = total;
+	ind->table = &ind->seg[total];
+	ind->table_dma = DMA_MAPPING_ERROR;
+	*in_len = 0;
+
+	for (n = 0; n < total; n++) {
+		bool in = n >= out_num;
+
+		if (vring_map_one(vvq, sg, in, &ind->seg[n]))
+			goto unmap;
+		if (in)
+			*in_len += sg->length;
+		if (n + 1 < total)
+			sg = vring_sg_next(sg);
+	}
+	return ind;
+
+unmap:
+	while (n--)
+		vring_unmap_one(vvq, &ind->seg[n]);
+	kfree(ind);
+	return NULL;
+}
+
+/* Map a filled-in table for the device to read; false on failure. */
+bool vring_indirect_map(struct vring_virtqueue *vvq, struct vring_indirect *ind)
+{
+	ind->table_dma = dma_map_single(vvq->dma_dev, ind->table,
+					16 * ind->num, DMA_TO_DEVICE);
+	if (unlikely(dma_mapping_error(vvq->dma_dev, ind->table_dma))) {
+		ind->table_dma = DMA_MAPPING_ERROR;
+		return false;
+	}
+	return true;
+}
+
+void vring_indirect_free(const struct vring_virtqueue *vvq,
+			 struct vring_indirect *ind)
+{
+	unsigned int n;
+
+	if (ind->table_dma != DMA_MAPPING_ERROR)
+		dma_unmap_single(vvq->dma_dev, ind->table_dma, 16 * ind->num,
+				 DMA_TO_DEVICE);
+	for (n = 0; n < ind->num; n++)
+		vring_unmap_one(vvq, &ind->seg[n]);
+	kfree(ind);
+}
+
+/*
+ * Check a used buffer the device reported (§2.7.8, §2.8.9): @id must name
+ * a buffer the device has not returned yet, and the length it wrote is
+ * clamped to what the buffer can hold.  Breaks the queue and returns false
+ * on a bad id.
+ */
+bool vring_check_used(struct vring_virtqueue *vvq, u32 id, u32 *len)
+{
+	const struct vring_desc_state *st;
+
+	if (unlikely(id >= vvq->num)) {
+		vring_break(vvq, "used id out of range");
+		return false;
+	}
+	st = &vvq->state[id];
+	if (unlikely(!st->data)) {
+		vring_break(vvq, "used id not outstanding");
+		return false;
+	}
+	if (unlikely(*len > st->in_len)) {
+		dev_warn_ratelimited(&vvq->vq.vdev->dev,
+				     "virtqueue %s: used len %u > %u posted\n",
+				     vvq->vq.name, *len, st->in_len);
+		*len = st->in_len;
+	}
+	return true;
+}
+
+/*
+ * Hand a buffer's descriptors back to the free list and drop its DMA
+ * mappings, all from the driver's own record.  Returns the token.
+ */
+void *vring_detach(struct vring_virtqueue *vvq, u16 id)
+{
+	struct vring_desc_state *st = &vvq->state[id];
+	void *data = st->data;
+	u16 i = id;
+	unsigned int n;
+
+	if (st->indirect) {
+		vring_indirect_free(vvq, st->indirect);
+		st->indirect = NULL;
+	} else {
+		for (n = 0; n < st->ndescs; n++, i = vvq->extra[i].next)
+			vring_unmap_one(vvq, &vvq->extra[i]);
+	}
+	vvq->extra[st->last].next = vvq->free_head;
+	vvq->free_head = id;
+	vvq->num_free += st->ndescs;
+	st->data = NULL;
+	return data;
+}
+
+/* Notify the device, which must have been told DRIVER_OK (§3.1.1). */
+void vring_notify(struct vring_virtqueue *vvq)
+{
+	struct virtio_device *vdev = vvq->vq.vdev;
+
+	/* Pairs with the release in virtio_device_ready(). */
+	if (WARN_ONCE(!smp_load_acquire(&vdev->ready),
+		      "%s: %s kicked before DRIVER_OK\n",
+		      dev_name(&vdev->dev), vvq->vq.name))
+		return;
+	if (!vvq->notify(&vvq->vq))
+		vring_break(vvq, "notification failed");
+}
+
+/*
+ * shutdown: the device has been reset and no longer touches the ring.
+ * Every operation but detach_unused_buf stops.
+ */
+void vring_shutdown(struct virtqueue *vq)
+{
+	struct vring_virtqueue *vvq = to_vvq(vq);
+
+	WARN_ON_ONCE(READ_ONCE(vq->vdev->ready));
+	vvq->shut_down = true;
+	WRITE_ONCE(vvq->cb_enabled, false);
+}
+
+void *vring_detach_unused_buf(struct virtqueue *vq)
+{
+	struct vring_virtqueue *vvq = to_vvq(vq);
+	unsigned int i;
+
+	if (WARN_ON_ONCE(!vvq->shut_down))
+		return NULL;
+	for (i = 0; i < vvq->num; i++)
+		if (vvq->state[i].data)
+			return vring_detach(vvq, i);
+	return NULL;
+}
+
+/* --- interrupts ----------------------------------------------------------- */
+
+/**
+ * vring_interrupt - the device signalled a virtqueue
+ * @irq: the interrupt, unused
+ * @vq: the struct virtqueue
+ *
+ * Calls the driver's callback when used buffers are waiting and callbacks
+ * are on; a callback returning false turns them off until restart.
+ *
+ * Return: IRQ_NONE when nothing was waiting (a shared line), else
+ * IRQ_HANDLED.
+ */
+irqreturn_t vring_interrupt(int irq, void *vq)
+{
+	struct vring_virtqueue *vvq = to_vvq((struct virtqueue *)vq);
+
+	if (unlikely(READ_ONCE(vvq->broken)))
+		return IRQ_HANDLED;
+	if (!vvq->layout->pending(vvq))
+		return IRQ_NONE;
+	if (!READ_ONCE(vvq->cb_enabled) || !vvq->vq.callback)
+		return IRQ_HANDLED;
+	if (!vvq->vq.callback(&vvq->vq)) {
+		WRITE_ONCE(vvq->cb_enabled, false);
+		vvq->layout->disable_cb(vvq);
+	}
+	return IRQ_HANDLED;
+}
+EXPORT_SYMBOL_GPL(vring_interrupt);
+
+/* --- creation ------------------------------------------------------------- */
+
+/**
+ * vring_create_virtqueue - create a virtqueue for a transport
+ * @vdev: the device, with features already negotiated
+ * @p: size, layout, DMA device, notify hook and the driver's callback
+ *
+ * The ring is packed when VIRTIO_F_RING_PACKED was negotiated, split
+ * otherwise.
+ *
+ * Return: the queue, or an ERR_PTR(): -EINVAL for a bad size (split: a
+ * power of two up to 32768; packed: up to 32768), -ENOMEM.
+ */
+struct virtqueue *vring_create_virtqueue(struct virtio_device *vdev,
+					 const struct vring_params *p)
+{
+	bool packed = virtio_has_feature(vdev, VIRTIO_F_RING_PACKED);
+	struct vring_virtqueue *vvq;
+	size_t offsets[3];
+	unsigned int i;
+
+	if (!p->num || p->num > 32768 || !is_power_of_2(p->align) ||
+	    (!packed && !is_power_of_2(p->num))) {
+		dev_err(&vdev->dev, "virtqueue %s: bad size %u or align %u\n",
+			p->name, p->num, p->align);
+		return ERR_PTR(-EINVAL);
+	}
+
+	vvq = kzalloc(sizeof(*vvq), GFP_KERNEL);
+	if (!vvq)
+		return ERR_PTR(-ENOMEM);
+	vvq->state = kcalloc(p->num, sizeof(*vvq->state), GFP_KERNEL);
+	vvq->extra = kcalloc(p->num, sizeof(*vvq->extra), GFP_KERNEL);
+	if (!vvq->state || !vvq->extra)
+		goto err;
+
+	vvq->layout = packed ? &vring_packed_layout : &vring_split_layout;
+	vvq->ring_bytes = vvq->layout->bytes(p->num, max(p->align, 4U),
+					     offsets);
+	vvq->ring = dma_alloc_coherent(p->dma_dev, vvq->ring_bytes,
+				       &vvq->ring_dma, GFP_KERNEL);
+	if (!vvq->ring)
+		goto err;
+	for (i = 0; i < 3; i++)
+		vvq->addr[i] = vvq->ring_dma + offsets[i];
+
+	vvq->num = p->num;
+	vvq->dma_dev = p->dma_dev;
+	vvq->notify = p->notify;
+	vvq->weak_barriers = !virtio_has_feature(vdev, VIRTIO_F_ORDER_PLATFORM);
+	vvq->event = virtio_has_feature(vdev, VIRTIO_RING_F_EVENT_IDX);
+	vvq->indirect = virtio_has_feature(vdev, VIRTIO_RING_F_INDIRECT_DESC);
+	vvq->cb_enabled = true;
+	vvq->num_free = p->num;
+	for (i = 0; i + 1 < p->num; i++)
+		vvq->extra[i].next = i + 1;
+
+	vvq->vq = (struct virtqueue) {
+		.callback = p->callback,
+		.vdev = vdev,
+		.vq_ops = &vvq->layout->ops,
+		.priv = p->priv,
+		.index = p->index,
+		.name = p->name,
+	};
+	vvq->layout->init(vvq);
+	list_add_tail(&vvq->vq.list, &vdev->vqs);
+	return &vvq->vq;
+
+err:
+	kfree(vvq->extra);
+	kfree(vvq->state);
+	kfree(vvq);
+	return ERR_PTR(-ENOMEM);
+}
+EXPORT_SYMBOL_GPL(vring_create_virtqueue);
+
+/**
+ * vring_del_virtqueue - free a virtqueue
+ * @vq: the queue; its device must be reset
+ *
+ * Buffers the driver did not take back are unmapped, with a warning: their
+ * tokens are lost to the driver.
+ */
+void vring_del_virtqueue(struct virtqueue *vq)
+{
+	struct vring_virtqueue *vvq = to_vvq(vq);
+	unsigned int i, left = 0;
+
+	for (i = 0; i < vvq->num; i++) {
+		if (vvq->state[i].data) {
+			vring_detach(vvq, i);
+			left++;
+		}
+	}
+	WARN(left, "%s: virtqueue %s freed with %u buffers outstanding\n",
+	     dev_name(&vq->vdev->dev), vq->name, left);
+
+	list_del(&vq->list);
+	dma_free_coherent(vvq->dma_dev, vvq->ring_bytes, vvq->ring,
+			  vvq->ring_dma);
+	kfree(vvq->extra);
+	kfree(vvq->state);
+	kfree(vvq);
+}
+EXPORT_SYMBOL_GPL(vring_del_virtqueue);
+
+/**
+ * virtqueue_get_desc_addr - bus address of the descriptor ring
+ * @vq: the queue
+ */
+dma_addr_t virtqueue_get_desc_addr(const struct virtqueue *vq)
+{
+	return to_vvq(vq)->addr[0];
+}
+EXPORT_SYMBOL_GPL(virtqueue_get_desc_addr);
+
+/**
+ * virtqueue_get_avail_addr - bus address of the driver area
+ * @vq: the queue
+ *
+ * The available ring of a split queue, the driver event suppression
+ * structure of a packed one (§2.6).
+ */
+dma_addr_t virtqueue_get_avail_addr(const struct virtqueue *vq)
+{
+	return to_vvq(vq)->addr[1];
+}
+EXPORT_SYMBOL_GPL(virtqueue_get_avail_addr);
+
+/**
+ * virtqueue_get_used_addr - bus address of the device area
+ * @vq: the queue
+ *
+ * The used ring of a split queue, the device event suppression structure
+ * of a packed one (§2.6).
+ */
+dma_addr_t virtqueue_get_used_addr(const struct virtqueue *vq)
+{
+	return to_vvq(vq)->addr[2];
+}
+EXPORT_SYMBOL_GPL(virtqueue_get_used_addr);
+
+MODULE_DESCRIPTION("Virtio virtqueues: split and packed rings");
+MODULE_LICENSE("GPL");
