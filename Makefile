@@ -1,0 +1,73 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build Linux 6.12 with our virtio subsystem laid over it, boot it under
+# QEMU, test it.  `make run` and `make test` work on a fresh Debian 12.
+# See README.md.
+
+BUILD ?= $(CURDIR)/build
+SRC = $(BUILD)/linux-source-6.12
+OBJ = $(BUILD)/obj
+JOBS ?= $(shell echo $$(( $$(nproc) + 1 )))
+TOOLS = tools/testing/virtio
+FRAGMENT = kernel/configs/virtio_guest.config
+
+# ccache when present; CCACHE_BASEDIR makes a clone in another folder hit
+# the same cache (CCACHE_DIR keeps its default).  kbuild uses real paths,
+# hence realpath when $(BUILD) exists (it may be a symlink).
+ifneq ($(wildcard /usr/lib/ccache/gcc),)
+export PATH := /usr/lib/ccache:$(PATH)
+export CCACHE_BASEDIR := $(or $(realpath $(BUILD)),$(BUILD))
+endif
+export BUILD
+
+KMAKE = $(MAKE) -C $(SRC) O=$(OBJ)
+QEMU = python3 $(TOOLS)/qemu.py --build $(BUILD)
+
+.PHONY: all deps overlay config kernel initramfs run shell test check clean help
+all: kernel initramfs
+
+help:
+	@echo "make run        deps, kernel, initramfs, then boot the demo guest"
+	@echo "make test       deps, kernel, initramfs, then every test (run-tests.py)"
+	@echo "make shell      boot the guest into a busybox shell (Ctrl-A X quits)"
+	@echo "make check      the static checks only"
+	@echo "make deps | overlay | config | kernel | initramfs | clean"
+	@echo "BUILD=$(BUILD) JOBS=$(JOBS)"
+
+deps:
+	$(TOOLS)/deps.sh
+
+overlay:
+	$(TOOLS)/overlay.sh $(BUILD)
+
+# tinyconfig + our fragment, redone when the fragment changes.
+config: $(OBJ)/.config
+$(OBJ)/.config: $(FRAGMENT) | overlay
+	mkdir -p $(OBJ)
+	$(KMAKE) tinyconfig
+	$(KMAKE) virtio_guest.config
+	touch $@
+
+kernel: overlay config
+	$(KMAKE) -j$(JOBS) bzImage modules
+
+initramfs: kernel
+	$(TOOLS)/mkinitramfs.sh $(BUILD)
+
+run: deps
+	$(MAKE) initramfs
+	$(QEMU) demo
+
+shell: deps
+	$(MAKE) initramfs
+	$(QEMU) shell
+
+test: deps
+	$(MAKE) initramfs
+	python3 $(TOOLS)/run-tests.py --build $(BUILD)
+
+check: kernel
+	python3 $(TOOLS)/run-tests.py --build $(BUILD) --only static
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,43 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install the Debian packages needed to build the patched kernel and to
+# boot and test it under QEMU.  Idempotent: only missing packages are
+# installed, and `apt-get update` runs only when something is missing.
+set -euo pipefail
+
+PACKAGES=(
+	build-essential bc bison flex libssl-dev libelf-dev	# kernel build
+	cpio xz-utils kmod rsync perl python3			# overlay, initramfs, tests
+	ccache sparse						# speed, static checks
+	linux-source-6.12					# the base tree
+	qemu-system-x86 busybox-static e2fsprogs		# the guest
+)
+
+installed() {
+	dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed'
+}
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+	installed "$pkg" || missing+=("$pkg")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "deps: all ${#PACKAGES[@]} packages present"
+	exit 0
+fi
+
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null || {
+		echo "deps: missing packages: ${missing[*]}; run as root" >&2
+		exit 1
+	}
+	SUDO=sudo
+fi
+
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,103 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# virtio_blk: the disk, raw I/O at several offsets, a filesystem,
+# unbind/bind, module unload/reload, capacity.
+. /tests/lib.sh
+
+DISK=vda
+DEV=/dev/$DISK
+DRV=/sys/bus/virtio/drivers/virtio_blk
+
+if ! wait_for -b $DEV; then
+	fail blk-present "no $DEV"
+	exit 0
+fi
+pass blk-present
+
+vdev=$(virtio_dev_of $DISK)
+drv=$(basename "$(readlink "/sys/bus/virtio/devices/$vdev/driver")")
+if [ "$drv" = virtio_blk ]; then
+	pass blk-driver
+else
+	fail blk-driver "$DISK ($vdev) is bound to '$drv', not virtio_blk"
+fi
+
+want=$(cmdline_param vtest.disk_sectors)
+got=$(cat /sys/block/$DISK/size)
+if [ "$got" = "$want" ]; then
+	pass blk-capacity
+else
+	fail blk-capacity "/sys/block/$DISK/size is $got sectors, the host gave ${want:-?}"
+fi
+
+# Raw I/O: sizes and offsets in bytes, unaligned to 4 KiB where allowed.
+end=$((got * 512))
+for io in 0:512 4096:4096 $((1048576 + 512)):1048576 \
+	$((7 * 1048576)):$((3 * 1048576)) $((end - 4096)):4096; do
+	off=${io%:*} size=${io#*:}
+	if why=$(disk_io $DEV "$off" "$size"); then
+		pass "blk-io-$size@$off"
+	else
+		fail "blk-io-$size@$off" "$why"
+	fi
+done
+
+# A filesystem: files survive umount and mount.
+fs_check() {
+	mke2fs -q -F $DEV >/tmp/mke2fs.log 2>&1 ||
+		{ echo "mke2fs: $(tail -n1 /tmp/mke2fs.log)"; return 1; }
+	mkdir -p /mnt
+	mount -t ext2 $DEV /mnt || return 1
+	: >/tmp/sums
+	for size in 1 4095 65536 1000000 4194304; do
+		dd if=/dev/urandom of=/mnt/f$size bs=$size count=1 \
+			iflag=fullblock 2>/dev/null
+		echo "$(sha </mnt/f$size) f$size" >>/tmp/sums
+	done
+	sync
+	umount /mnt || { echo "umount failed"; return 1; }
+	echo 3 >/proc/sys/vm/drop_caches
+	mount -t ext2 $DEV /mnt || { echo "remount failed"; return 1; }
+	while read -r sum name; do
+		[ "$(sha </mnt/"$name")" = "$sum" ] ||
+			{ echo "$name differs after remount"; umount /mnt; return 1; }
+	done </tmp/sums
+	umount /mnt || { echo "final umount failed"; return 1; }
+}
+if why=$(fs_check); then
+	pass blk-fs
+else
+	fail blk-fs "$why"
+fi
+
+# Unbind and bind the driver.
+echo "$vdev" >$DRV/unbind
+if wait_gone -e $DEV && [ ! -e /sys/block/$DISK ]; then
+	pass blk-unbind
+else
+	fail blk-unbind "$DEV still there after unbinding $vdev"
+fi
+echo "$vdev" >$DRV/bind
+if ! wait_for -b $DEV; then
+	fail blk-rebind "no $DEV after binding $vdev again"
+elif why=$(disk_io $DEV 0 65536); then
+	pass blk-rebind
+else
+	fail blk-rebind "$why"
+fi
+
+# Unload and reload the module, by modalias as init does.
+if ! rmmod virtio_blk; then
+	fail blk-reload "rmmod virtio_blk failed"
+elif ! wait_gone -e $DEV; then
+	fail blk-reload "$DEV still there after rmmod"
+elif ! modprobe "$(cat "/sys/bus/virtio/devices/$vdev/modalias")"; then
+	fail blk-reload "modprobe by modalias failed"
+elif ! wait_for -b $DEV; then
+	fail blk-reload "no $DEV after modprobe"
+elif why=$(disk_io $DEV 4096 65536); then
+	pass blk-reload
+else
+	fail blk-reload "$why"
+fi

@@ -1,0 +1,78 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers for the guest tests.  Each check prints exactly one line,
+# "VTEST PASS <name>" or "VTEST FAIL <name>: <reason>".
+
+pass() { echo "VTEST PASS $1"; }
+fail() { echo "VTEST FAIL $1: $2"; }
+
+# The value of name=value on the kernel command line.
+cmdline_param() {
+	for arg in $(cat /proc/cmdline); do
+		case "$arg" in
+		"$1"=*) echo "${arg#*=}"; return 0 ;;
+		esac
+	done
+	return 1
+}
+
+# Wait up to 10 s for a test(1) expression to hold.
+wait_for() {
+	i=0
+	while ! test "$@"; do
+		i=$((i + 1))
+		[ $i -lt 100 ] || return 1
+		usleep 100000
+	done
+}
+
+# Wait up to 10 s for a test(1) expression to stop holding.
+wait_gone() {
+	i=0
+	while test "$@"; do
+		i=$((i + 1))
+		[ $i -lt 100 ] || return 1
+		usleep 100000
+	done
+}
+
+sha() { sha256sum | cut -d' ' -f1; }
+
+# The name (virtioN) of the virtio device behind block device $1.
+virtio_dev_of() { basename "$(readlink "/sys/block/$1/device")"; }
+
+# O_DIRECT when this busybox dd has it; otherwise fsync and drop caches.
+if dd --help 2>&1 | grep -q 'oflag=.*direct'; then
+	DD_WRITE="oflag=direct conv=fsync"
+	DD_READ="iflag=direct"
+else
+	DD_WRITE="conv=fsync"
+	DD_READ=
+fi
+
+# disk_io DEV OFFSET SIZE: write SIZE random bytes at byte OFFSET of DEV,
+# read them back past the page cache, compare the sha256 sums.
+# Prints a reason and fails on a mismatch.
+disk_io() {
+	dev=$1 off=$2 size=$3 bs=512
+	for b in 65536 4096; do
+		if [ $((off % b)) -eq 0 ] && [ $((size % b)) -eq 0 ]; then
+			bs=$b
+			break
+		fi
+	done
+	dd if=/dev/urandom of=/tmp/pattern bs="$size" count=1 \
+		iflag=fullblock 2>/dev/null || { echo "no random data"; return 1; }
+	want=$(sha </tmp/pattern)
+	# shellcheck disable=SC2086
+	dd if=/tmp/pattern of="$dev" bs=$bs seek=$((off / bs)) \
+		count=$((size / bs)) $DD_WRITE 2>/tmp/dd.err ||
+		{ echo "write failed: $(tail -n1 /tmp/dd.err)"; return 1; }
+	[ -n "$DD_READ" ] || echo 3 >/proc/sys/vm/drop_caches
+	# shellcheck disable=SC2086
+	got=$(dd if="$dev" bs=$bs skip=$((off / bs)) count=$((size / bs)) \
+		$DD_READ 2>/tmp/dd.err | sha)
+	rm -f /tmp/pattern
+	[ "$got" = "$want" ] ||
+		{ echo "read back $got, wrote $want ($(tail -n1 /tmp/dd.err))"; return 1; }
+}

@@ -1,0 +1,316 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""The test command (`make test`): every check of our virtio subsystem.
+
+Layers, each check counted once and printed as "PASS <layer>/<name>" or
+"FAIL <layer>/<name>: <reason>":
+  static  checkpatch --strict on each of our .c/.h files; sparse (C=2) and
+          W=1 on our objects, failing on any warning in our files; an
+          allyesconfig enabling no upstream-API user and CONFIG_VIRTIO=y.
+  kunit   the KUnit suites built into the kernel, run at boot of the
+          modern scenario (kunit.enable=1): one check per leaf test case.
+  qemu    the scenarios "modern" and "transitional": one check per VTEST
+          line, plus <scenario>/boot (reached VTEST DONE) and
+          <scenario>/clean-log (no kernel splat on the console).
+The last line is "N passed, N failed" (", N skipped" if any); the exit
+status is 1 if anything failed.  Expects `make kernel initramfs` done.
+"""
+import argparse
+import collections
+import dataclasses
+import filecmp
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import logparse
+import qemu
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
+LAYERS = ("static", "kunit", "qemu")
+SOURCE_DIRS = ("drivers", "include", "kernel")
+LOG_TAIL = 30
+QEMU_SCENARIOS = ("modern", "transitional")   # modern first: it also runs KUnit
+
+
+class Results:
+    def __init__(self):
+        self.counts = collections.Counter()
+
+    def add(self, name, status, reason=None, details=()):
+        """Record one check; status is "pass", "fail" or "skip"."""
+        self.counts[status] += 1
+        word = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP"}[status]
+        print(f"{word} {name}" + (f": {reason}" if reason else ""), flush=True)
+        for line in details:
+            print(f"    | {line}")
+
+    def check(self, name, problems, details=()):
+        """PASS if problems is empty, else FAIL with the first problem."""
+        if not problems:
+            self.add(name, "pass")
+        else:
+            more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+            self.add(name, "fail", problems[0] + more, details)
+
+    def summary(self):
+        line = f"{self.counts['pass']} passed, {self.counts['fail']} failed"
+        if self.counts["skip"]:
+            line += f", {self.counts['skip']} skipped"
+        return line
+
+
+@dataclasses.dataclass
+class Tree:
+    build: str
+    jobs: int
+
+    @property
+    def src(self):
+        return os.path.join(self.build, "linux-source-6.12")
+
+    @property
+    def obj(self):
+        return os.path.join(self.build, "obj")
+
+    def make(self, obj, *args):
+        """make in the base tree with objects in obj; (returncode, output)."""
+        cmd = ["make", "-C", self.src, f"O={obj}", f"-j{self.jobs}", *args]
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           stdin=subprocess.DEVNULL, text=True, errors="replace")
+        return p.returncode, p.stdout
+
+    def relpath(self, path, obj):
+        """path as compilers print it, relative to the source tree."""
+        full = os.path.normpath(os.path.join(obj, path))
+        rel = os.path.relpath(full, os.path.realpath(self.src))
+        if rel.startswith(".."):
+            rel = os.path.relpath(full, self.src)
+        return rel
+
+
+# --- What is ours -----------------------------------------------------------
+
+def our_sources():
+    """Our .c and .h files, relative to the repository (and the tree)."""
+    found = []
+    for top in SOURCE_DIRS:
+        for dirpath, _, files in os.walk(os.path.join(REPO, top)):
+            found += [os.path.relpath(os.path.join(dirpath, f), REPO)
+                      for f in files if f.endswith((".c", ".h"))]
+    return sorted(found)
+
+
+def our_objects(sources):
+    """make targets for our code: drivers/virtio/ and each other driver .c."""
+    objects = ["drivers/virtio/"]
+    objects += [s[:-2] + ".o" for s in sources
+                if s.startswith("drivers/") and s.endswith(".c")
+                and not s.startswith("drivers/virtio/")]
+    return objects
+
+
+def is_ours(rel, sources):
+    return rel in sources or rel.startswith("drivers/virtio/")
+
+
+def upstream_api_users():
+    with open(os.path.join(HERE, "upstream-api-users")) as f:
+        return [line.split()[1] for line in f if line.strip() and not line.startswith("#")]
+
+
+# --- static -------------------------------------------------------------------
+
+DIAGNOSTIC = re.compile(r"^([^\s:]+):(\d+):(?:\d+:)?\s+(warning|error):\s*(.*)$")
+
+
+def diagnostics_in_ours(output, tree, obj, sources):
+    """Compiler/sparse warnings and errors located in our files."""
+    found = []
+    for line in output.splitlines():
+        m = DIAGNOSTIC.match(line)
+        if m and is_ours(tree.relpath(m.group(1), obj), sources):
+            found.append(f"{tree.relpath(m.group(1), obj)}:{m.group(2)}: "
+                         f"{m.group(3)}: {m.group(4)}")
+    return found
+
+
+def make_problems(rc, output, what):
+    if rc == 0:
+        return []
+    lines = output.splitlines()
+    errors = ([line for line in lines if ": error:" in line] or
+              [line for line in lines if "error" in line.lower()])
+    return [f"{what} failed: " + (errors[0] if errors else logparse.last_lines(output, 1))]
+
+
+def static_checkpatch(res, tree, sources):
+    script = os.path.join(tree.src, "scripts", "checkpatch.pl")
+    for src in sources:
+        name = f"static/checkpatch/{src}"
+        if not os.path.exists(script):
+            res.add(name, "fail", f"{script} missing: run 'make overlay'")
+            continue
+        p = subprocess.run([script, "--strict", "--no-tree", "--terse", "--no-summary",
+                            "--show-types", "-f", src], cwd=REPO, text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        issues = [line for line in p.stdout.splitlines()
+                  if re.search(r"\b(ERROR|WARNING|CHECK):", line)]
+        if p.returncode and not issues:
+            issues = [f"checkpatch failed: {logparse.last_lines(p.stdout, 1)}"]
+        res.check(name, issues, issues[1:10])
+
+
+def static_sparse(res, tree, sources, objects):
+    rc, out = tree.make(tree.obj, "C=2", *objects)
+    problems = make_problems(rc, out, "make C=2") + diagnostics_in_ours(out, tree, tree.obj, sources)
+    res.check("static/sparse", problems, problems[1:20])
+
+
+def static_w1(res, tree, sources, objects):
+    """W=1 in a tree of its own (BUILD/obj-w1), so the kernel's objects stay."""
+    wobj = os.path.join(tree.build, "obj-w1")
+    os.makedirs(wobj, exist_ok=True)
+    config = os.path.join(tree.obj, ".config")
+    if not os.path.exists(config):
+        res.add("static/W=1", "fail", f"{config} missing: run 'make config'")
+        return
+    wconfig = os.path.join(wobj, ".config")
+    if not os.path.exists(wconfig) or not filecmp.cmp(config, wconfig, shallow=False):
+        shutil.copyfile(config, wconfig)
+    rc, out = tree.make(wobj, "olddefconfig")
+    if rc == 0:
+        for target in objects:      # recompile ours, so that warnings show
+            path = os.path.join(wobj, target)
+            stale = ([os.path.join(path, f) for f in os.listdir(path) if f.endswith(".o")]
+                     if target.endswith("/") and os.path.isdir(path) else [path])
+            for f in stale:
+                if os.path.exists(f):
+                    os.remove(f)
+        rc, out = tree.make(wobj, "W=1", *objects)
+    problems = make_problems(rc, out, "make W=1") + diagnostics_in_ours(out, tree, wobj, sources)
+    res.check("static/W=1", problems, problems[1:20])
+
+
+def static_kconfig(res, tree):
+    """allyesconfig of the overlaid tree enables no upstream-API user."""
+    tmp = tempfile.mkdtemp(prefix="kconfig-", dir=tree.build)
+    try:
+        rc, out = tree.make(tmp, "allyesconfig")
+        problems = make_problems(rc, out, "make allyesconfig")
+        if not problems:
+            with open(os.path.join(tmp, ".config")) as f:
+                config = dict(re.findall(r"^CONFIG_(\w+)=(.*)$", f.read(), re.M))
+            problems = [f"CONFIG_{s}={config[s]} (upstream virtio API user)"
+                        for s in upstream_api_users() if s in config]
+            if config.get("VIRTIO") != "y":
+                problems.append(f"CONFIG_VIRTIO={config.get('VIRTIO', 'unset')}, want y")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    res.check("static/kconfig", problems, problems[1:20])
+
+
+def run_static(res, tree):
+    sources = our_sources()
+    objects = our_objects(sources)
+    static_checkpatch(res, tree, sources)
+    if not os.path.exists(os.path.join(tree.obj, ".config")):
+        for name in ("sparse", "W=1"):
+            res.add(f"static/{name}", "fail", "no configured kernel: run 'make kernel'")
+    else:
+        static_sparse(res, tree, sources, objects)
+        static_w1(res, tree, sources, objects)
+    static_kconfig(res, tree)
+
+
+# --- kunit and qemu -----------------------------------------------------------
+
+def boot(res, scenario, tree, kunit, timeout):
+    """Boot a scenario; None (and a FAIL) if it could not be started."""
+    try:
+        return qemu.boot(scenario, tree.build, kunit=kunit, timeout=timeout)
+    except (FileNotFoundError, OSError) as e:
+        res.add(f"qemu/{scenario.name}/boot", "fail", str(e))
+        return None
+
+
+def report_kunit(res, result):
+    if result is None:
+        res.add("kunit/ktap", "fail", "the modern scenario did not boot")
+        return
+    cases, problems = logparse.parse_ktap(result.log)
+    worst = {}      # a case re-run (module reload) counts once, failed if any run failed
+    order = {"skip": 0, "pass": 1, "fail": 2}
+    for case in cases:
+        if case.path not in worst or order[case.status] > order[worst[case.path].status]:
+            worst[case.path] = case
+    for case in worst.values():
+        reason = case.reason
+        if case.status == "fail":
+            reason = f"{reason or 'failed'}; log: {result.log_path}"
+        res.add(f"kunit/{case.path}", case.status, reason)
+    if not cases and not problems:
+        problems = ["KTAP has no test cases (CONFIG_VIRTIO_KUNIT_TEST?)"]
+    if problems:
+        res.check("kunit/ktap", [f"{p}; log: {result.log_path}" for p in problems],
+                  logparse.last_lines(result.log, 5).splitlines())
+
+
+def report_boot(res, result):
+    name = f"qemu/{result.scenario}"
+    for check in logparse.vtest_results(result.log):
+        res.add(f"{name}/{check.name}", "pass" if check.ok else "fail", check.reason)
+    failure = result.failure()
+    res.check(f"{name}/boot", [failure] if failure else [],
+              logparse.last_lines(result.log, LOG_TAIL).splitlines() if failure else ())
+    splats = logparse.splats(result.log)
+    res.check(f"{name}/clean-log",
+              [f"{len(splats)} kernel splat lines, first: {splats[0].strip()}; "
+               f"log: {result.log_path}"] if splats else [], splats[1:20])
+
+
+def run_guest(res, tree, layers, timeout):
+    """Boot each scenario; the first one also runs KUnit (kunit.enable=1)."""
+    for i, name in enumerate(QEMU_SCENARIOS if "qemu" in layers else QEMU_SCENARIOS[:1]):
+        scenario = qemu.SCENARIOS[name]
+        if "qemu" not in layers:
+            scenario = dataclasses.replace(scenario, tests="")
+        kunit = i == 0 and "kunit" in layers
+        result = boot(res, scenario, tree, kunit=kunit, timeout=timeout)
+        if kunit:
+            report_kunit(res, result)
+        if result and "qemu" in layers:
+            report_boot(res, result)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--only", choices=LAYERS, action="append",
+                    help="run only this layer (may be repeated)")
+    ap.add_argument("--keep-going", action="store_true", default=True,
+                    help="run every layer even after failures (the default)")
+    ap.add_argument("--fail-fast", dest="keep_going", action="store_false",
+                    help="stop after the first layer with a failure")
+    ap.add_argument("--build", default=os.environ.get("BUILD") or os.path.join(REPO, "build"))
+    ap.add_argument("--timeout", type=int, default=qemu.TIMEOUT,
+                    help="seconds per QEMU boot (default %(default)s)")
+    args = ap.parse_args()
+
+    layers = args.only or list(LAYERS)
+    jobs = int(os.environ.get("JOBS") or (os.cpu_count() or 1) + 1)
+    tree = Tree(os.path.abspath(args.build), jobs)
+    res = Results()
+    if "static" in layers:
+        run_static(res, tree)
+    if ("kunit" in layers or "qemu" in layers) and (args.keep_going or not res.counts["fail"]):
+        run_guest(res, tree, layers, args.timeout)
+    print(res.summary())
+    return 1 if res.counts["fail"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
