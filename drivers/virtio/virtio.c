@@ -21,7 +21,9 @@ static DEFINE_IDA(virtio_index_ida);
  */
 static u64 virtio_core_features(void)
 {
-	return BIT_ULL(VIRTIO_F_VERSION_1) |
+	/* ANY_LAYOUT: transitional drivers must accept it (§6.1). */
+	return BIT_ULL(VIRTIO_F_ANY_LAYOUT) |
+	       BIT_ULL(VIRTIO_F_VERSION_1) |
 	       BIT_ULL(VIRTIO_F_ACCESS_PLATFORM) |
 	       BIT_ULL(VIRTIO_F_ORDER_PLATFORM) |
 	       vring_transport_features();

@@ -54,6 +54,11 @@ struct vring_layout {
 	bool (*pending)(const struct vring_virtqueue *vvq);
 	/* Stop asking for used buffer notifications. */
 	void (*disable_cb)(struct vring_virtqueue *vvq);
+	/*
+	 * Ask for them again from interrupt context, where the driver's
+	 * lock is not held.  Returns true when used buffers are waiting.
+	 */
+	bool (*rearm)(struct vring_virtqueue *vvq);
 	/* Lay the ring out in vvq->ring and set the device-visible state. */
 	void (*init)(struct vring_virtqueue *vvq);
 	/* Bytes of ring memory for @num entries, used ring @align'ed. */
@@ -79,6 +84,7 @@ struct vring_packed {
 	u16 next_avail;		/* next ring position to fill */
 	u16 last_used;		/* next ring position to check for use */
 	u16 published;		/* next_avail at the last kick */
+	unsigned int added;	/* descriptors made available since then */
 	bool avail_wrap;	/* wrap counter of next_avail (§2.8.1) */
 	bool used_wrap;		/* wrap counter of last_used */
 	bool published_wrap;
@@ -107,6 +113,7 @@ struct vring_virtqueue {
 	bool cb_enabled;	/* the driver wants callbacks */
 
 	unsigned int num_free;
+	unsigned int completed;	/* buffers handed back, for vring_interrupt */
 	u16 free_head;		/* free list of descriptors (split), ids (packed) */
 	struct vring_desc_state *state;
 	struct vring_desc_extra *extra;

@@ -51,8 +51,6 @@ static int packed_add_buf(struct virtqueue *vq, struct scatterlist sg[],
 	struct vring_indirect *ind = NULL;
 	u16 id = vvq->free_head, i = id, prev = id;
 	u16 head_pos = p->next_avail, head_flags = 0;
-	u16 saved_flags = p->avail_used_flags;
-	bool saved_wrap = p->avail_wrap;
 	u32 in_len = 0;
 	int err = -ENOSPC;
 
@@ -89,33 +87,41 @@ static int packed_add_buf(struct virtqueue *vq, struct scatterlist sg[],
 	} else {
 		if (total > vvq->num_free)
 			return -ENOSPC;
+		/*
+		 * Map it all first: a failure must leave nothing in the ring
+		 * that a later, shorter chain would not overwrite.
+		 */
+		in_len = 0;
 		for (n = 0; n < total; n++) {
 			struct vring_desc_extra *x = &vvq->extra[i];
 			bool in = n >= out_num;
-			u16 next = x->next, flags;
+			u16 next = x->next;
 
 			if (vring_map_one(vvq, sg, in, x))
 				goto unmap;
 			x->next = next;
 			if (in)
 				in_len += sg->length;
-			flags = x->flags;
-			if (n + 1 < total) {
-				flags |= VRING_DESC_F_NEXT;
+			if (n + 1 < total)
 				sg = vring_sg_next(sg);
-			}
+			prev = i;
+			i = next;
+		}
+		for (n = 0, i = id; n < total; n++, i = vvq->extra[i].next) {
+			const struct vring_desc_extra *x = &vvq->extra[i];
+			u16 flags = x->flags | p->avail_used_flags |
+				    (n + 1 < total ? VRING_DESC_F_NEXT : 0);
+
 			packed_write_desc(&p->desc[p->next_avail], x->addr,
 					  x->len, id);
 			/* The head's flags go last: they publish the chain. */
 			if (n)
-				p->desc[p->next_avail].flags =
-					cpu_to_le16(flags | p->avail_used_flags);
+				p->desc[p->next_avail].flags = cpu_to_le16(flags);
 			else
-				head_flags = flags | p->avail_used_flags;
+				head_flags = flags;
 			packed_advance(vvq);
-			prev = i;
-			i = next;
 		}
+		i = vvq->extra[prev].next;
 	}
 
 	vvq->state[id] = (struct vring_desc_state) {
@@ -124,6 +130,7 @@ static int packed_add_buf(struct virtqueue *vq, struct scatterlist sg[],
 	};
 	vvq->free_head = i;
 	vvq->num_free -= total;
+	p->added += total;
 
 	/* The rest of the chain before its first descriptor (§2.8.21.1). */
 	vring_wmb(vvq);
@@ -131,9 +138,6 @@ static int packed_add_buf(struct virtqueue *vq, struct scatterlist sg[],
 	return 0;
 
 unmap:
-	p->next_avail = head_pos;
-	p->avail_wrap = saved_wrap;
-	p->avail_used_flags = saved_flags;
 	for (i = id; n--; i = vvq->extra[i].next)
 		vring_unmap_one(vvq, &vvq->extra[i]);
 	return -ENOMEM;
@@ -162,19 +166,22 @@ static void packed_kick(struct virtqueue *vq)
 	struct vring_virtqueue *vvq = to_vvq(vq);
 	struct vring_packed *p = &vvq->packed;
 	u16 old = p->published, new = p->next_avail, flags, off_wrap;
-	bool old_wrap = p->published_wrap, need;
+	bool old_wrap = p->published_wrap, wrapped, need;
 
 	if (unlikely(READ_ONCE(vvq->broken)) ||
 	    (old == new && old_wrap == p->avail_wrap))
 		return;
 	p->published = new;
 	p->published_wrap = p->avail_wrap;
+	/* A lap or more since the last kick: positions no longer compare. */
+	wrapped = p->added >= vvq->num;
+	p->added = 0;
 
 	/* Descriptors before the device's event structure (§2.8.21.3). */
 	vring_mb(vvq);
 	off_wrap = le16_to_cpu(READ_ONCE(p->device->off_wrap));
 	flags = le16_to_cpu(READ_ONCE(p->device->flags));
-	if (flags == VRING_PACKED_EVENT_FLAG_DESC && vvq->event)
+	if (flags == VRING_PACKED_EVENT_FLAG_DESC && vvq->event && !wrapped)
 		need = packed_need_event(vvq, off_wrap, new, old, old_wrap);
 	else
 		need = flags != VRING_PACKED_EVENT_FLAG_DISABLE;
@@ -212,7 +219,11 @@ static void *packed_get_buf(struct virtqueue *vq, unsigned int *len)
 	/* The flags before the id and length they cover (§2.8.21.2). */
 	vring_rmb(vvq);
 	id = le16_to_cpu(READ_ONCE(p->desc[pos].id));
-	used_len = le32_to_cpu(READ_ONCE(p->desc[pos].len));
+	/* Without WRITE the device wrote nothing and len is reserved (§2.8.4). */
+	if (le16_to_cpu(READ_ONCE(p->desc[pos].flags)) & VRING_DESC_F_WRITE)
+		used_len = le32_to_cpu(READ_ONCE(p->desc[pos].len));
+	else
+		used_len = 0;
 	if (!vring_check_used(vvq, id, &used_len))
 		return NULL;
 
@@ -246,15 +257,8 @@ static void packed_disable_cb(struct vring_virtqueue *vvq)
 	packed_set_event(vvq, VRING_PACKED_EVENT_FLAG_DISABLE);
 }
 
-/* Ask for a notification at @event (position and wrap), or any. */
-static bool packed_arm(struct virtqueue *vq, u16 event)
+static void packed_enable_cb(struct vring_virtqueue *vvq, u16 event)
 {
-	struct vring_virtqueue *vvq = to_vvq(vq);
-
-	/* Nothing will ever be pending again: don't make callers loop. */
-	if (unlikely(READ_ONCE(vvq->broken) || vvq->shut_down))
-		return true;
-
 	if (vvq->event) {
 		WRITE_ONCE(vvq->packed.driver->off_wrap, cpu_to_le16(event));
 		/* The offset before the flags that make it count. */
@@ -266,12 +270,30 @@ static bool packed_arm(struct virtqueue *vq, u16 event)
 	WRITE_ONCE(vvq->cb_enabled, true);
 	/* The event structure before the next descriptor's flags. */
 	vring_mb(vvq);
-	if (packed_is_used(vvq, vvq->packed.last_used)) {
+}
+
+/* Ask for a notification at @event (position and wrap), or any. */
+static bool packed_arm(struct virtqueue *vq, u16 event)
+{
+	struct vring_virtqueue *vvq = to_vvq(vq);
+
+	/* Nothing will ever be pending again: don't make callers loop. */
+	if (unlikely(READ_ONCE(vvq->broken) || vvq->shut_down))
+		return true;
+
+	packed_enable_cb(vvq, event);
+	if (packed_pending(vvq)) {
 		WRITE_ONCE(vvq->cb_enabled, false);
 		packed_disable_cb(vvq);
 		return false;
 	}
 	return true;
+}
+
+static bool packed_rearm(struct vring_virtqueue *vvq)
+{
+	packed_enable_cb(vvq, READ_ONCE(vvq->packed.last_used));
+	return packed_pending(vvq);
 }
 
 static bool packed_restart(struct virtqueue *vq)
@@ -330,6 +352,7 @@ const struct vring_layout vring_packed_layout = {
 	},
 	.pending = packed_pending,
 	.disable_cb = packed_disable_cb,
+	.rearm = packed_rearm,
 	.init = packed_init,
 	.bytes = packed_bytes,
 };

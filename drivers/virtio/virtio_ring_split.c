@@ -241,7 +241,7 @@ static void *split_get_buf(struct virtqueue *vq, unsigned int *len)
 	/*
 	 * With callbacks on, move used_event along so the device signals
 	 * the next buffer; the barrier orders it before any later look at
-	 * the used index (§2.7.10).
+	 * the used index (§2.7.7).
 	 */
 	if (vvq->event && READ_ONCE(vvq->cb_enabled)) {
 		WRITE_ONCE(*split_used_event(vvq), cpu_to_virtio16(vdev, last + 1));
@@ -269,6 +269,19 @@ static void split_disable_cb(struct vring_virtqueue *vvq)
 					   VRING_AVAIL_F_NO_INTERRUPT);
 }
 
+static void split_enable_cb(struct vring_virtqueue *vvq, u16 event)
+{
+	if (vvq->event)
+		WRITE_ONCE(*split_used_event(vvq),
+			   cpu_to_virtio16(vvq->vq.vdev, event));
+	else
+		split_set_avail_flags(vvq, vvq->split.avail_flags &
+					   ~VRING_AVAIL_F_NO_INTERRUPT);
+	WRITE_ONCE(vvq->cb_enabled, true);
+	/* The flag or event before the used index (§2.7.7). */
+	vring_mb(vvq);
+}
+
 /* Ask for a notification once used index @event + 1 is reached. */
 static bool split_arm(struct virtqueue *vq, u16 event)
 {
@@ -278,21 +291,19 @@ static bool split_arm(struct virtqueue *vq, u16 event)
 	if (unlikely(READ_ONCE(vvq->broken) || vvq->shut_down))
 		return true;
 
-	if (vvq->event)
-		WRITE_ONCE(*split_used_event(vvq),
-			   cpu_to_virtio16(vq->vdev, event));
-	else
-		split_set_avail_flags(vvq, vvq->split.avail_flags &
-					   ~VRING_AVAIL_F_NO_INTERRUPT);
-	WRITE_ONCE(vvq->cb_enabled, true);
-	/* The flag or event before the used index (§2.7.10). */
-	vring_mb(vvq);
+	split_enable_cb(vvq, event);
 	if (split_more_used(vvq)) {
 		WRITE_ONCE(vvq->cb_enabled, false);
 		split_disable_cb(vvq);
 		return false;
 	}
 	return true;
+}
+
+static bool split_rearm(struct vring_virtqueue *vvq)
+{
+	split_enable_cb(vvq, READ_ONCE(vvq->split.last_used_idx));
+	return split_pending(vvq);
 }
 
 /*
@@ -350,6 +361,7 @@ const struct vring_layout vring_split_layout = {
 	},
 	.pending = split_pending,
 	.disable_cb = split_disable_cb,
+	.rearm = split_rearm,
 	.init = split_init,
 	.bytes = split_bytes,
 };

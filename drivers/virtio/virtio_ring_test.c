@@ -1,144 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * KUnit tests for the split virtqueue (drivers/virtio/virtio_ring.c).
+ * KUnit tests for the split virtqueue (drivers/virtio/virtio_ring_split.c
+ * and the layout-independent virtqueue.c).
  *
- * Every case gets one real ring of VRT_QUEUE_SIZE entries on a driverless
- * mock device.  The test is the driver, through struct virtqueue_ops, and
- * plays the device through the mock's ring helpers: a well-behaved device
- * for most cases, a hostile one for the last few.
- *
- * Buffers are kmalloc'ed, VRT_BUF_LEN bytes each, so that no two buffers
- * the device may write share a cache line (dma-debug reports overlapping
- * DMA_FROM_DEVICE mappings).  Each buffer is also its own token.
+ * The "virtio_ring" suite gives every case a ring of VRT_QUEUE_SIZE entries
+ * with no ring features: a well-behaved device for most cases, a hostile
+ * one for the last few.  The "virtio_ring_event_idx" suite negotiates
+ * VIRTIO_RING_F_EVENT_IDX and checks both sides of the event index
+ * (§2.7.7, §2.7.10), including across the wrap of the 16-bit indexes.
+ * The fixture and helpers are in virtio_ring_test.h.
  */
-#include <kunit/test.h>
 #include <linux/interrupt.h>
 #include <linux/sched.h>
-#include <linux/scatterlist.h>
-#include <linux/slab.h>
 #include <linux/spinlock.h>
-#include <linux/virtio.h>
-#include <linux/virtio_config.h>
-#include <linux/virtio_mock.h>
-#include <linux/virtio_ring.h>
+#include "virtio_ring_test.h"
 
-#define VRT_DEVICE_ID	0xfffe	/* claimed by no driver */
 #define VRT_QUEUE_SIZE	4
-#define VRT_NBUFS	(VRT_QUEUE_SIZE + 2)
-#define VRT_BUF_LEN	64
 
 /* Buffers in flight per round, and rounds to run the indexes past 65535. */
 #define VRT_WRAP_BATCH	3
 #define VRT_WRAP_ROUNDS	(65536 / VRT_WRAP_BATCH + 2 * VRT_QUEUE_SIZE)
 
-struct vrt_ctx {
-	struct virtio_mock_device *m;
-	struct virtio_device *vdev;
-	struct virtqueue *vq;
-	const struct virtqueue_ops *ops;
-	void *buf[VRT_NBUFS];
-	bool cb_ret;		/* what the queue callback returns */
-	unsigned int cb_calls;
-};
-
-KUNIT_DEFINE_ACTION_WRAPPER(vrt_destroy, virtio_mock_destroy,
-			    struct virtio_mock_device *);
-
-static bool vrt_callback(struct virtqueue *vq)
-{
-	struct vrt_ctx *ctx = vq->vdev->priv;
-
-	ctx->cb_calls++;
-	return ctx->cb_ret;
-}
-
-/* What a driver's remove does: reset, shut down, take every buffer back. */
-static void vrt_teardown(void *data)
-{
-	struct vrt_ctx *ctx = data;
-	void *token;
-
-	virtio_reset_device(ctx->vdev);
-	ctx->ops->shutdown(ctx->vq);
-	do {
-		token = ctx->ops->detach_unused_buf(ctx->vq);
-	} while (token);
-	ctx->vdev->config->del_vqs(ctx->vdev);
-}
-
 static int vrt_init(struct kunit *test)
 {
-	struct virtio_mock_params p = {
-		.device_id = VRT_DEVICE_ID,
-		.features = BIT_ULL(VIRTIO_F_VERSION_1),
-		.num_queues = 1,
-		.queue_size = VRT_QUEUE_SIZE,
-	};
-	struct vrt_ctx *ctx;
-	unsigned int i;
-	int err;
-
-	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
-	if (!ctx)
-		return -ENOMEM;
-	test->priv = ctx;
-	ctx->cb_ret = true;
-
-	/* Allocated first so they are freed last, after the ring is gone. */
-	for (i = 0; i < VRT_NBUFS; i++) {
-		ctx->buf[i] = kunit_kzalloc(test, VRT_BUF_LEN, GFP_KERNEL);
-		if (!ctx->buf[i])
-			return -ENOMEM;
-	}
-
-	ctx->m = virtio_mock_create(&p);
-	if (IS_ERR(ctx->m))
-		return PTR_ERR(ctx->m);
-	err = kunit_add_action_or_reset(test, vrt_destroy, ctx->m);
-	if (err)
-		return err;
-	ctx->vdev = virtio_mock_vdev(ctx->m);
-	ctx->vdev->priv = ctx;
-
-	err = virtio_mock_activate(ctx->m, BIT_ULL(VIRTIO_F_VERSION_1));
-	if (err)
-		return err;
-	ctx->vq = virtio_find_single_vq(ctx->vdev, vrt_callback, "vrt");
-	if (IS_ERR(ctx->vq))
-		return PTR_ERR(ctx->vq);
-	ctx->ops = ctx->vq->vq_ops;
-	return kunit_add_action_or_reset(test, vrt_teardown, ctx);
-}
-
-/* Offer @buf as a single device-writable segment, with itself as token. */
-static int vrt_add_in(struct vrt_ctx *ctx, void *buf)
-{
-	struct scatterlist sg;
-
-	sg_init_one(&sg, buf, VRT_BUF_LEN);
-	return ctx->ops->add_buf(ctx->vq, &sg, 0, 1, buf);
-}
-
-/* Offer @buf and kick: the device can see it. */
-static void vrt_post(struct kunit *test, struct vrt_ctx *ctx, void *buf)
-{
-	KUNIT_ASSERT_EQ(test, vrt_add_in(ctx, buf), 0);
-	ctx->ops->kick(ctx->vq);
-}
-
-/* Play the device: take the next available buffer; return its head. */
-static u16 vrt_pop(struct kunit *test, struct vrt_ctx *ctx)
-{
-	struct virtio_mock_buf mb;
-
-	KUNIT_ASSERT_EQ(test, virtio_mock_pop_avail(ctx->m, 0, &mb), 0);
-	return mb.head;
-}
-
-/* Play the device: take the next available buffer and return it used. */
-static void vrt_use(struct kunit *test, struct vrt_ctx *ctx, u32 len)
-{
-	virtio_mock_push_used(ctx->m, 0, vrt_pop(test, ctx), len);
+	return vrt_start(test, 0, VRT_QUEUE_SIZE);
 }
 
 /* Play a device that reports a used id no descriptor has. */
@@ -525,25 +410,13 @@ virtio_ring_test_interrupt_with_nothing_used_is_not_handled(struct kunit *test)
 
 /* --- shutdown ------------------------------------------------------------ */
 
-static int vrt_buf_index(struct vrt_ctx *ctx, const void *token)
-{
-	int i;
-
-	for (i = 0; i < VRT_NBUFS; i++)
-		if (ctx->buf[i] == token)
-			return i;
-	return -1;
-}
-
 static void
 virtio_ring_test_detach_returns_each_outstanding_token_once(struct kunit *test)
 {
 	struct vrt_ctx *ctx = test->priv;
-	bool seen[VRT_QUEUE_SIZE] = {};
+	bool seen[VRT_NBUFS] = {};
 	u16 heads[VRT_QUEUE_SIZE];
-	unsigned int i, n, len;
-	void *token;
-	int idx;
+	unsigned int i, len;
 
 	for (i = 0; i < VRT_QUEUE_SIZE; i++)
 		KUNIT_ASSERT_EQ(test, vrt_add_in(ctx, ctx->buf[i]), 0);
@@ -555,22 +428,9 @@ virtio_ring_test_detach_returns_each_outstanding_token_once(struct kunit *test)
 	KUNIT_ASSERT_PTR_EQ(test, ctx->ops->get_buf(ctx->vq, &len), ctx->buf[0]);
 	virtio_mock_push_used(ctx->m, 0, heads[1], 0);
 
-	virtio_reset_device(ctx->vdev);
-	ctx->ops->shutdown(ctx->vq);
-
-	for (n = 0; n <= VRT_QUEUE_SIZE; n++) {
-		token = ctx->ops->detach_unused_buf(ctx->vq);
-		if (!token)
-			break;
-		idx = vrt_buf_index(ctx, token);
-		KUNIT_ASSERT_GE_MSG(test, idx, 1, "unexpected token %p", token);
-		KUNIT_ASSERT_LT_MSG(test, idx, VRT_QUEUE_SIZE,
-				    "unexpected token %p", token);
-		KUNIT_EXPECT_FALSE_MSG(test, seen[idx], "buf[%d] came back twice",
-				       idx);
-		seen[idx] = true;
-	}
-	KUNIT_EXPECT_EQ(test, n, VRT_QUEUE_SIZE - 1U);
+	KUNIT_EXPECT_EQ(test, vrt_detach_all(test, ctx, seen),
+			VRT_QUEUE_SIZE - 1U);
+	KUNIT_EXPECT_FALSE(test, seen[0]);
 	for (i = 1; i < VRT_QUEUE_SIZE; i++)
 		KUNIT_EXPECT_TRUE_MSG(test, seen[i], "buf[%u] never came back",
 				      i);
@@ -714,6 +574,236 @@ static void virtio_ring_test_break_device_breaks_its_queues(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vrt_add_in(ctx, ctx->buf[0]), -EIO);
 }
 
+/* --- the event index (VIRTIO_RING_F_EVENT_IDX) --------------------------- */
+
+#define VRE_QUEUE_SIZE	8
+
+/* Where the wrap case leaves the indexes before it looks closely. */
+#define VRE_NEAR_WRAP	65532
+
+static int vre_init(struct kunit *test)
+{
+	return vrt_start(test, VRT_EVENT_IDX, VRE_QUEUE_SIZE);
+}
+
+/*
+ * Move the indexes on by @count buffers, a ring's worth per kick, each
+ * used in order and taken back.
+ */
+static void vre_run(struct kunit *test, struct vrt_ctx *ctx,
+		    unsigned int count)
+{
+	unsigned int i, n, len;
+
+	while (count) {
+		n = min(count, ctx->num);
+		for (i = 0; i < n; i++)
+			KUNIT_ASSERT_EQ(test, vrt_add_in(ctx, ctx->buf[i]), 0);
+		ctx->ops->kick(ctx->vq);
+		for (i = 0; i < n; i++)
+			vrt_use(test, ctx, i);
+		for (i = 0; i < n; i++) {
+			KUNIT_ASSERT_PTR_EQ(test,
+					    ctx->ops->get_buf(ctx->vq, &len),
+					    ctx->buf[i]);
+			KUNIT_ASSERT_EQ(test, len, i);
+		}
+		count -= n;
+		cond_resched();
+	}
+}
+
+static void
+virtio_ring_event_idx_test_kick_notifies_when_avail_event_is_passed(struct kunit *test)
+{
+	struct vrt_ctx *ctx = test->priv;
+	unsigned int i;
+
+	/* avail_event starts at 0: the first buffer is worth a notification. */
+	vrt_cycle(test, ctx, ctx->buf[0]);
+	KUNIT_ASSERT_EQ(test, virtio_mock_notifications(ctx->m, 0), 1U);
+
+	/* Entries 1, 2, 3 one per kick: only entry 2 is asked for. */
+	virtio_mock_set_avail_event(ctx->m, 0, 2);
+	vrt_cycle(test, ctx, ctx->buf[0]);
+	KUNIT_EXPECT_EQ(test, virtio_mock_notifications(ctx->m, 0), 1U);
+	vrt_cycle(test, ctx, ctx->buf[0]);
+	KUNIT_EXPECT_EQ(test, virtio_mock_notifications(ctx->m, 0), 2U);
+	vrt_cycle(test, ctx, ctx->buf[0]);
+	KUNIT_EXPECT_EQ(test, virtio_mock_notifications(ctx->m, 0), 2U);
+
+	/* Entries 4..7 in one kick stop short of entry 8; entry 8 is it. */
+	virtio_mock_set_avail_event(ctx->m, 0, 8);
+	for (i = 0; i < 4; i++)
+		KUNIT_ASSERT_EQ(test, vrt_add_in(ctx, ctx->buf[i]), 0);
+	ctx->ops->kick(ctx->vq);
+	KUNIT_EXPECT_EQ(test, virtio_mock_notifications(ctx->m, 0), 2U);
+	vrt_post(test, ctx, ctx->buf[4]);
+	KUNIT_EXPECT_EQ(test, virtio_mock_notifications(ctx->m, 0), 3U);
+}
+
+/* §2.7.10.1: with EVENT_IDX the driver ignores the device's flags. */
+static void
+virtio_ring_event_idx_test_kick_ignores_device_no_notify(struct kunit *test)
+{
+	struct vrt_ctx *ctx = test->priv;
+
+	virtio_mock_set_used_flags(ctx->m, 0, VRING_USED_F_NO_NOTIFY);
+	vrt_post(test, ctx, ctx->buf[0]);
+
+	KUNIT_EXPECT_EQ(test, virtio_mock_notifications(ctx->m, 0), 1U);
+}
+
+/*
+ * The avail index runs to VRE_NEAR_WRAP with avail_event left at 0, then
+ * avail_event is set around 65535 -> 0 and buffers cross it: the driver
+ * must compare in 16-bit arithmetic (§2.7.10).
+ */
+static void
+virtio_ring_event_idx_test_kick_follows_avail_event_across_the_wrap(struct kunit *test)
+{
+	struct vrt_ctx *ctx = test->priv;
+	unsigned int i, len;
+
+	vre_run(test, ctx, VRE_NEAR_WRAP);
+	/* avail_event 0 was passed by the first kick only. */
+	KUNIT_ASSERT_EQ(test, virtio_mock_notifications(ctx->m, 0), 1U);
+
+	/* Entries 65532..65534 stop short of entry 0 of the next round. */
+	virtio_mock_set_avail_event(ctx->m, 0, 0);
+	for (i = 0; i < 3; i++)
+		KUNIT_ASSERT_EQ(test, vrt_add_in(ctx, ctx->buf[i]), 0);
+	ctx->ops->kick(ctx->vq);
+	KUNIT_EXPECT_EQ(test, virtio_mock_notifications(ctx->m, 0), 1U);
+	for (i = 0; i < 3; i++)
+		vrt_use(test, ctx, 0);
+	for (i = 0; i < 3; i++)
+		KUNIT_ASSERT_NOT_NULL(test, ctx->ops->get_buf(ctx->vq, &len));
+
+	/* Entries 65535 and 0: the index wraps, passing avail_event. */
+	for (i = 0; i < 2; i++)
+		KUNIT_ASSERT_EQ(test, vrt_add_in(ctx, ctx->buf[i]), 0);
+	ctx->ops->kick(ctx->vq);
+	KUNIT_EXPECT_EQ(test, virtio_mock_notifications(ctx->m, 0), 2U);
+	for (i = 0; i < 2; i++)
+		vrt_use(test, ctx, 0);
+	for (i = 0; i < 2; i++)
+		KUNIT_ASSERT_NOT_NULL(test, ctx->ops->get_buf(ctx->vq, &len));
+
+	/* 65535 is behind now: entry 1 is not worth a notification... */
+	virtio_mock_set_avail_event(ctx->m, 0, 65535);
+	vrt_cycle(test, ctx, ctx->buf[0]);
+	KUNIT_EXPECT_EQ(test, virtio_mock_notifications(ctx->m, 0), 2U);
+
+	/* ...and entry 2, asked for, is. */
+	virtio_mock_set_avail_event(ctx->m, 0, 2);
+	vrt_cycle(test, ctx, ctx->buf[0]);
+	KUNIT_EXPECT_EQ(test, virtio_mock_notifications(ctx->m, 0), 3U);
+	KUNIT_EXPECT_FALSE(test, virtqueue_is_broken(ctx->vq));
+}
+
+static void
+virtio_ring_event_idx_test_get_buf_with_callbacks_on_moves_used_event(struct kunit *test)
+{
+	struct vrt_ctx *ctx = test->priv;
+	unsigned int i, len;
+
+	for (i = 0; i < 3; i++)
+		KUNIT_ASSERT_EQ(test, vrt_add_in(ctx, ctx->buf[i]), 0);
+	ctx->ops->kick(ctx->vq);
+	for (i = 0; i < 3; i++)
+		vrt_use(test, ctx, 0);
+	/* used_event 0: the first of the three was worth an interrupt. */
+	KUNIT_ASSERT_TRUE(test, virtio_mock_should_interrupt(ctx->m, 0));
+
+	for (i = 0; i < 3; i++) {
+		KUNIT_ASSERT_PTR_EQ(test, ctx->ops->get_buf(ctx->vq, &len),
+				    ctx->buf[i]);
+		KUNIT_EXPECT_EQ(test, virtio_mock_used_event(ctx->m, 0), i + 1);
+	}
+	/* So the device signals the very next buffer it uses. */
+	vrt_post(test, ctx, ctx->buf[3]);
+	vrt_use(test, ctx, 0);
+	KUNIT_EXPECT_TRUE(test, virtio_mock_should_interrupt(ctx->m, 0));
+}
+
+/* §2.7.7.1: flags stay 0; used_event, left behind, keeps the device quiet. */
+static void
+virtio_ring_event_idx_test_false_from_callback_quiets_the_device(struct kunit *test)
+{
+	struct vrt_ctx *ctx = test->priv;
+	unsigned int len;
+
+	ctx->cb_ret = false;
+	vrt_post(test, ctx, ctx->buf[0]);
+	vrt_use(test, ctx, 0);
+	KUNIT_ASSERT_TRUE(test, virtio_mock_should_interrupt(ctx->m, 0));
+	virtio_mock_interrupt(ctx->m, 0);
+	KUNIT_ASSERT_EQ(test, ctx->cb_calls, 1U);
+	KUNIT_ASSERT_PTR_EQ(test, ctx->ops->get_buf(ctx->vq, &len), ctx->buf[0]);
+
+	vrt_post(test, ctx, ctx->buf[1]);
+	vrt_use(test, ctx, 0);
+	KUNIT_EXPECT_FALSE(test, virtio_mock_should_interrupt(ctx->m, 0));
+	KUNIT_EXPECT_EQ(test, virtio_mock_avail_flags(ctx->m, 0), 0);
+}
+
+static void
+virtio_ring_event_idx_test_restart_sets_used_event_to_last_used(struct kunit *test)
+{
+	struct vrt_ctx *ctx = test->priv;
+	unsigned int len;
+
+	/* Callbacks go off after the first buffer; two are taken back. */
+	ctx->cb_ret = false;
+	KUNIT_ASSERT_EQ(test, vrt_add_in(ctx, ctx->buf[0]), 0);
+	KUNIT_ASSERT_EQ(test, vrt_add_in(ctx, ctx->buf[1]), 0);
+	ctx->ops->kick(ctx->vq);
+	vrt_use(test, ctx, 0);
+	KUNIT_ASSERT_TRUE(test, virtio_mock_should_interrupt(ctx->m, 0));
+	virtio_mock_interrupt(ctx->m, 0);
+	KUNIT_ASSERT_EQ(test, ctx->cb_calls, 1U);
+	KUNIT_ASSERT_PTR_EQ(test, ctx->ops->get_buf(ctx->vq, &len), ctx->buf[0]);
+	vrt_use(test, ctx, 0);
+	KUNIT_ASSERT_FALSE(test, virtio_mock_should_interrupt(ctx->m, 0));
+	KUNIT_ASSERT_PTR_EQ(test, ctx->ops->get_buf(ctx->vq, &len), ctx->buf[1]);
+	KUNIT_ASSERT_NE(test, virtio_mock_used_event(ctx->m, 0), 2);
+
+	KUNIT_ASSERT_TRUE(test, ctx->ops->restart(ctx->vq));
+	KUNIT_EXPECT_EQ(test, virtio_mock_used_event(ctx->m, 0), 2);
+	vrt_post(test, ctx, ctx->buf[2]);
+	vrt_use(test, ctx, 0);
+	KUNIT_EXPECT_TRUE(test, virtio_mock_should_interrupt(ctx->m, 0));
+}
+
+/*
+ * restart_delayed with VRE_QUEUE_SIZE buffers outstanding: the device is
+ * to signal only once more than three quarters of them are used.
+ */
+static void
+virtio_ring_event_idx_test_restart_delayed_waits_for_three_quarters(struct kunit *test)
+{
+	struct vrt_ctx *ctx = test->priv;
+	u16 heads[VRE_QUEUE_SIZE];
+	unsigned int i;
+
+	for (i = 0; i < VRE_QUEUE_SIZE; i++)
+		KUNIT_ASSERT_EQ(test, vrt_add_in(ctx, ctx->buf[i]), 0);
+	ctx->ops->kick(ctx->vq);
+	for (i = 0; i < VRE_QUEUE_SIZE; i++)
+		heads[i] = vrt_pop(test, ctx);
+
+	KUNIT_ASSERT_TRUE(test, ctx->ops->restart_delayed(ctx->vq));
+	for (i = 0; i < VRE_QUEUE_SIZE; i++) {
+		virtio_mock_push_used(ctx->m, 0, heads[i], 0);
+		if (virtio_mock_should_interrupt(ctx->m, 0))
+			break;
+	}
+	/* i buffers were used before the one that asked for the interrupt. */
+	KUNIT_EXPECT_GE(test, i, VRE_QUEUE_SIZE * 3 / 4);
+	KUNIT_EXPECT_LT(test, i, VRE_QUEUE_SIZE);
+}
+
 static struct kunit_case virtio_ring_test_cases[] = {
 	/* First: it can only fail on the first KASAN report of the boot. */
 	KUNIT_CASE(virtio_ring_test_add_buf_reads_no_entry_past_the_sg_list),
@@ -755,7 +845,24 @@ static struct kunit_suite virtio_ring_test_suite = {
 	.test_cases = virtio_ring_test_cases,
 };
 
-kunit_test_suite(virtio_ring_test_suite);
+static struct kunit_case virtio_ring_event_idx_test_cases[] = {
+	KUNIT_CASE(virtio_ring_event_idx_test_kick_notifies_when_avail_event_is_passed),
+	KUNIT_CASE(virtio_ring_event_idx_test_kick_ignores_device_no_notify),
+	KUNIT_CASE_SLOW(virtio_ring_event_idx_test_kick_follows_avail_event_across_the_wrap),
+	KUNIT_CASE(virtio_ring_event_idx_test_get_buf_with_callbacks_on_moves_used_event),
+	KUNIT_CASE(virtio_ring_event_idx_test_false_from_callback_quiets_the_device),
+	KUNIT_CASE(virtio_ring_event_idx_test_restart_sets_used_event_to_last_used),
+	KUNIT_CASE(virtio_ring_event_idx_test_restart_delayed_waits_for_three_quarters),
+	{}
+};
+
+static struct kunit_suite virtio_ring_event_idx_test_suite = {
+	.name = "virtio_ring_event_idx",
+	.init = vre_init,
+	.test_cases = virtio_ring_event_idx_test_cases,
+};
+
+kunit_test_suites(&virtio_ring_test_suite, &virtio_ring_event_idx_test_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the virtio split ring");
 MODULE_LICENSE("GPL");

@@ -262,6 +262,7 @@ void *vring_detach(struct vring_virtqueue *vvq, u16 id)
 	vvq->extra[st->last].next = vvq->free_head;
 	vvq->free_head = id;
 	vvq->num_free += st->ndescs;
+	WRITE_ONCE(vvq->completed, vvq->completed + 1);
 	st->data = NULL;
 	return data;
 }
@@ -329,9 +330,23 @@ irqreturn_t vring_interrupt(int irq, void *vq)
 		return IRQ_NONE;
 	if (!READ_ONCE(vvq->cb_enabled) || !vvq->vq.callback)
 		return IRQ_HANDLED;
-	if (!vvq->vq.callback(&vvq->vq)) {
+	/*
+	 * Callbacks go off before the callback runs, not after it returns
+	 * false: it may hand the work to another CPU (NAPI) whose restart
+	 * must not be undone by us.  Returning true re-arms them, and
+	 * buffers used meanwhile get the callback again.
+	 */
+	for (;;) {
+		unsigned int done = READ_ONCE(vvq->completed);
+
 		WRITE_ONCE(vvq->cb_enabled, false);
 		vvq->layout->disable_cb(vvq);
+		if (!vvq->vq.callback(&vvq->vq))
+			break;
+		/* A callback that took nothing left the rest on purpose. */
+		if (!vvq->layout->rearm(vvq) ||
+		    READ_ONCE(vvq->completed) == done)
+			break;
 	}
 	return IRQ_HANDLED;
 }

@@ -10,6 +10,7 @@
 #include <linux/bits.h>
 #include <linux/bug.h>
 #include <linux/virtio.h>
+#include <linux/virtio_byteorder.h>
 #include <uapi/linux/virtio_config.h>
 #include <uapi/linux/virtio_types.h>
 
