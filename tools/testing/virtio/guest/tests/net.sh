@@ -1,0 +1,340 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# virtio_net: two NICs on one QEMU hub.  NIC B moves into a network
+# namespace, so that 10.99.0.1 (NIC A, here) and 10.99.0.2 (NIC B, in the
+# namespace) talk through the hub only.  Checks: ping both ways (also
+# fragmented), a TCP transfer each way checked with sha256 on the far side,
+# counters, threaded NAPI, promiscuous mode and MAC address through the
+# controlq, queue pairs, link down/up driven by the host, unbind/bind and
+# module reload while a transfer runs.
+#
+# The host gives A the MAC address 52:54:00:99:00:01 and B 52:54:00:99:00:02,
+# and may put on the kernel command line:
+#   vtest.net_mb=N      MiB sent A->B (default 64); B->A sends a quarter
+#   vtest.net_pairs=N   queue pairs A must use (its rx-N/tx-N queues)
+#   vtest.net_mtu=N     the MTU A must start with (VIRTIO_NET_F_MTU)
+#   vtest.net_link=ID   run net-link: host_action asks for "set_link ID
+#                       off" (qemu.py's HOST_ACTIONS, by QMP; ID is A's
+#                       netdev or -device id), the guest waits up to 30 s
+#                       for A's carrier to drop; then the same with "on".
+. /tests/lib.sh
+
+MAC_A=52:54:00:99:00:01
+MAC_B=52:54:00:99:00:02
+IP_A=10.99.0.1
+IP_B=10.99.0.2
+DRV=/sys/bus/virtio/drivers/virtio_net
+MB=$(cmdline_param vtest.net_mb || echo 64)
+NSPID=
+A=
+B=
+
+# The console: checks write to a file, the host protocol must not.
+exec 3>&1
+
+# check NAME CMD...: run CMD in this shell (it may set variables); on
+# failure the last line it printed is the reason.
+check() {
+	name=$1
+	shift
+	if "$@" >/tmp/net.why 2>&1; then
+		pass "$name"
+		return 0
+	fi
+	fail "$name" "$(tail -n1 /tmp/net.why)"
+	return 1
+}
+
+# retry N CMD...: try CMD up to N times, 0.2 s apart.
+retry() {
+	_tries=$1
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		_tries=$((_tries - 1))
+		[ $_tries -gt 0 ] || return 1
+		usleep 200000
+	done
+}
+
+# Run a command in B's namespace.
+in_ns() { nsenter -F -t "$NSPID" -n "$@"; }
+
+# The NIC of this namespace with MAC address $1.
+nic_by_mac() {
+	for _nic in /sys/class/net/*; do
+		if [ "$(cat "$_nic/address" 2>/dev/null)" = "$1" ]; then
+			echo "${_nic##*/}"
+			return 0
+		fi
+	done
+	return 1
+}
+
+virtio_nics() {
+	for _nic in /sys/class/net/*; do
+		_drv=$(readlink "$_nic/device/driver" 2>/dev/null)
+		[ "${_drv##*/}" != virtio_net ] || echo "${_nic##*/}"
+	done
+}
+
+stat_of() { cat "/sys/class/net/$1/statistics/$2"; }
+
+# Counter $2 of NIC $1 in B's namespace, from /proc/net/dev
+# (1 rx_bytes, 3 rx_errs, 9 tx_bytes).
+ns_stat() {
+	in_ns cat /proc/net/dev |
+		awk -v dev="$1:" -v f="$2" '$1 == dev { print $(f + 1) }'
+}
+
+# Is feature bit $2 negotiated for NIC $1?
+has_feature() {
+	[ "$(cut -c$(($2 + 1)) "/sys/class/net/$1/device/features")" = 1 ]
+}
+
+ns_apart() { [ "$(readlink /proc/"$NSPID"/ns/net)" != "$(readlink /proc/self/ns/net)" ]; }
+listening() { ${2:+in_ns} netstat -ltn | grep -q ":$1 "; }
+carrier_is() { [ "$(cat "/sys/class/net/$1/carrier" 2>/dev/null)" = "$2" ]; }
+
+# Find A and B, move B into the namespace, address and start both.  Again
+# after a module reload, when B is back here.
+setup() {
+	retry 50 nic_by_mac $MAC_A && retry 50 nic_by_mac $MAC_B ||
+		{ echo "want MACs $MAC_A and $MAC_B, virtio NICs: $(virtio_nics)"; return 1; }
+	A=$(nic_by_mac $MAC_A)
+	B=$(nic_by_mac $MAC_B)
+	if [ -z "$NSPID" ]; then
+		unshare -n sleep 100000 </dev/null >/dev/null 2>&1 &
+		NSPID=$!
+		retry 50 ns_apart || { echo "no network namespace"; return 1; }
+		in_ns ip link set dev lo up
+	fi
+	ip link set dev "$B" netns "$NSPID" || { echo "cannot move $B"; return 1; }
+	in_ns ip addr add $IP_B/24 dev "$B" &&
+		in_ns ip link set dev "$B" up &&
+		ip addr add $IP_A/24 dev "$A" &&
+		ip link set dev "$A" up || { echo "cannot configure $A and $B"; return 1; }
+	retry 100 ping -c 1 -W 1 $IP_B || { echo "$IP_A cannot reach $IP_B"; return 1; }
+}
+
+# tcp DIR MIB PORT: send MIB MiB of random data A->B (DIR=out) or B->A
+# (in); the receiver answers with the sha256 of what arrived.  Leaves the
+# rate in /tmp/net.rate.
+tcp() {
+	dir=$1 mib=$2 port=$3
+	rm -f /tmp/net.rate
+	dd if=/dev/urandom of=/tmp/net.data bs=1M count="$mib" 2>/dev/null ||
+		{ echo "cannot make $mib MiB of data"; return 1; }
+	want=$(sha </tmp/net.data)
+	if [ "$dir" = out ]; then
+		in_ns nc -l -p "$port" -e sha256sum &
+		lpid=$!
+		retry 50 listening "$port" ns
+		t0=$(cut -d' ' -f1 /proc/uptime)
+		got=$(timeout 300 nc $IP_B "$port" </tmp/net.data | cut -d' ' -f1)
+	else
+		nc -l -p "$port" -e sha256sum &
+		lpid=$!
+		retry 50 listening "$port"
+		t0=$(cut -d' ' -f1 /proc/uptime)
+		got=$(in_ns timeout 300 nc $IP_A "$port" </tmp/net.data | cut -d' ' -f1)
+	fi
+	t1=$(cut -d' ' -f1 /proc/uptime)
+	kill "$lpid" 2>/dev/null
+	wait "$lpid" 2>/dev/null
+	rm -f /tmp/net.data
+	[ "$got" = "$want" ] ||
+		{ echo "far side got sha256 '${got:-nothing}', sent $want"; return 1; }
+	awk -v b=$((mib * 1048576)) -v t0="$t0" -v t1="$t1" 'BEGIN {
+		d = t1 - t0; if (d < 0.01) d = 0.01
+		printf "%.1f MB/s (%d bytes in %.2f s)\n", b / d / 1e6, b, d }' \
+		>/tmp/net.rate
+}
+
+stats_check() {
+	sent=$(($(stat_of "$A" tx_bytes) - tx0))
+	got=$(($(ns_stat "$B" 1) - rx0))
+	errs="$(stat_of "$A" rx_errors) $(ns_stat "$B" 3)"
+	[ $sent -ge $((MB * 1048576)) ] && [ $got -ge $((MB * 1048576)) ] &&
+		[ "$errs" = "0 0" ] ||
+		{ echo "A sent $sent bytes, B received $got; rx errors A, B: $errs"; return 1; }
+}
+
+# NAPI in kernel threads, which may poll on another CPU than the interrupt
+# that scheduled them: the driver must keep its callbacks safe then too.
+threaded_check() {
+	echo 1 >"/sys/class/net/$A/threaded" || { echo "cannot thread $A's NAPI"; return 1; }
+	tcp out 8 5004 && tcp in 8 5005
+	rc=$?
+	echo 0 >"/sys/class/net/$A/threaded"
+	return $rc
+}
+
+# foreign_frames: how many unicast frames for a MAC nobody has reach A.
+foreign_frames() {
+	before=$(stat_of "$A" rx_packets)
+	in_ns ping -c 30 -i 0.1 -w 5 10.99.0.3 >/dev/null 2>&1
+	usleep 300000
+	echo $(($(stat_of "$A" rx_packets) - before))
+}
+
+# The device drops frames for other MACs unless promiscuous (§5.1.6.5.1).
+promisc_check() {
+	in_ns arp -i "$B" -s 10.99.0.3 02:00:00:99:00:03 || { echo "arp -s failed"; return 1; }
+	ip link set dev "$A" promisc off
+	usleep 500000	# the driver sends the command from a work
+	off=$(foreign_frames)
+	ip link set dev "$A" promisc on
+	usleep 500000
+	on=$(foreign_frames)
+	ip link set dev "$A" promisc off
+	in_ns arp -i "$B" -d 10.99.0.3
+	[ "$on" -ge 25 ] && [ "$off" -lt 10 ] ||
+		{ echo "A got $off frames for a foreign MAC with promisc off, $on with it on"; return 1; }
+}
+
+# A new address goes to the device by VIRTIO_NET_CTRL_MAC_ADDR_SET, or it
+# drops B's replies to it.
+mac_check() {
+	ip link set dev "$A" address 52:54:00:99:00:11 || { echo "cannot change the address"; return 1; }
+	in_ns ip neigh flush dev "$B"
+	ok=0
+	ping -c 3 -W 2 $IP_B >/dev/null && ok=1
+	ip link set dev "$A" address $MAC_A
+	in_ns ip neigh flush dev "$B"
+	[ $ok = 1 ] || { echo "no reply to $IP_A at 52:54:00:99:00:11"; return 1; }
+	retry 20 ping -c 1 -W 1 $IP_B || { echo "no reply after restoring $MAC_A"; return 1; }
+}
+
+pairs_check() {
+	n=$(ls -d /sys/class/net/"$A"/queues/rx-* | wc -l)
+	m=$(ls -d /sys/class/net/"$A"/queues/tx-* | wc -l)
+	[ "$n" = "$1" ] && [ "$m" = "$1" ] ||
+		{ echo "$A has $n rx and $m tx queues, want $1 pairs"; return 1; }
+	ping -c 3 -W 2 $IP_B >/dev/null || { echo "no ping"; return 1; }
+}
+
+link_check() {
+	host_action set_link "$1" off >&3
+	retry 150 carrier_is "$A" 0 || { echo "carrier of $A still up 30 s after 'set_link $1 off'"; return 1; }
+	! ping -c 1 -W 1 $IP_B >/dev/null 2>&1 || { echo "$IP_B answers with the link down"; return 1; }
+	host_action set_link "$1" on >&3
+	retry 150 carrier_is "$A" 1 || { echo "carrier of $A still down 30 s after 'set_link $1 on'"; return 1; }
+	retry 50 ping -c 1 -W 1 $IP_B || { echo "no ping after the link came back"; return 1; }
+}
+
+# A transfer A->B in the background, for the teardown checks.
+load_start() {
+	dd if=/dev/urandom of=/tmp/net.load bs=1M count=8 2>/dev/null
+	# A sink: nc closes the connection when its own stdin ends.
+	in_ns nc -l -p 5003 -e sha256sum >/dev/null 2>&1 &
+	load_srv=$!
+	retry 50 listening 5003 ns
+	(while cat /tmp/net.load; do :; done) | nc $IP_B 5003 >/dev/null 2>&1 &
+	load_cli=$!
+	sleep 1
+}
+
+load_stop() {
+	kill "$load_cli" "$load_srv" 2>/dev/null
+	wait "$load_cli" "$load_srv" 2>/dev/null
+	rm -f /tmp/net.load
+}
+
+# Unbind A with a transfer running, bind it again.
+rebind_check() {
+	vdev=$(basename "$(readlink "/sys/class/net/$A/device")")
+	load_start
+	echo "$vdev" >$DRV/unbind
+	wait_gone -e "/sys/class/net/$A"
+	gone=$?
+	load_stop
+	[ $gone = 0 ] || { echo "$A still there after unbinding $vdev"; return 1; }
+	echo "$vdev" >$DRV/bind
+	retry 50 nic_by_mac $MAC_A || { echo "no NIC with $MAC_A after binding $vdev again"; return 1; }
+	A=$(nic_by_mac $MAC_A)
+	ip addr add $IP_A/24 dev "$A" && ip link set dev "$A" up
+	retry 100 ping -c 1 -W 1 $IP_B || { echo "no ping after binding $vdev again"; return 1; }
+}
+
+# Unload with a transfer running (both NICs go, B from the namespace too),
+# reload by modalias as init does.
+reload_check() {
+	vdev=$(basename "$(readlink "/sys/class/net/$A/device")")
+	load_start
+	rmmod virtio_net
+	rc=$?
+	load_stop
+	[ $rc = 0 ] || { echo "rmmod virtio_net failed"; return 1; }
+	left="$(virtio_nics) $(in_ns cat /proc/net/dev | grep -o "$B:")"
+	[ "$left" = " " ] || { echo "NICs left after rmmod: $left"; return 1; }
+	modprobe "$(cat "/sys/bus/virtio/devices/$vdev/modalias")" ||
+		{ echo "modprobe by modalias failed"; return 1; }
+	setup || return 1
+	in_ns ping -c 3 -W 2 $IP_A >/dev/null || { echo "no ping from $IP_B after reload"; return 1; }
+}
+
+if ! check net-setup setup; then
+	[ -z "$NSPID" ] || kill "$NSPID"
+	exit 0
+fi
+
+drv=$(readlink "/sys/class/net/$A/device/driver")
+if [ "${drv##*/}" = virtio_net ]; then
+	pass net-driver
+else
+	fail net-driver "$A is bound to '${drv##*/}', not virtio_net"
+fi
+
+if ping -c 3 -W 2 $IP_B >/dev/null && in_ns ping -c 3 -W 2 $IP_A >/dev/null; then
+	pass net-ping
+else
+	fail net-ping "no echo between $IP_A and $IP_B"
+fi
+# A full 1500-byte frame, and datagrams in six fragments.
+if ping -c 2 -W 2 -s 1472 $IP_B >/dev/null && ping -c 2 -W 2 -s 8000 $IP_B >/dev/null &&
+	in_ns ping -c 2 -W 2 -s 8000 $IP_A >/dev/null; then
+	pass net-ping-large
+else
+	fail net-ping-large "no echo with 1472 or 8000 bytes of payload"
+fi
+
+tx0=$(stat_of "$A" tx_bytes)
+rx0=$(ns_stat "$B" 1)
+if check net-tcp-out tcp out "$MB" 5001; then
+	echo "VTEST INFO net-throughput $(cat /tmp/net.rate)"
+fi
+if check net-tcp-in tcp in $(((MB + 3) / 4)) 5002; then
+	echo "VTEST INFO net-throughput-in $(cat /tmp/net.rate)"
+fi
+check net-stats stats_check
+check net-threaded threaded_check
+
+if has_feature "$A" 18; then
+	check net-promisc promisc_check
+else
+	echo "vtest: net-promisc skipped: VIRTIO_NET_F_CTRL_RX not negotiated"
+fi
+if has_feature "$A" 23; then
+	check net-mac mac_check
+else
+	echo "vtest: net-mac skipped: VIRTIO_NET_F_CTRL_MAC_ADDR not negotiated"
+fi
+if want=$(cmdline_param vtest.net_pairs); then
+	check net-pairs pairs_check "$want"
+fi
+if want=$(cmdline_param vtest.net_mtu); then
+	if [ "$(cat "/sys/class/net/$A/mtu")" = "$want" ]; then
+		pass net-mtu
+	else
+		fail net-mtu "$A has MTU $(cat "/sys/class/net/$A/mtu"), the device said $want"
+	fi
+fi
+if id=$(cmdline_param vtest.net_link); then
+	check net-link link_check "$id"
+fi
+
+check net-rebind rebind_check
+check net-reload reload_check
+
+kill "$NSPID" 2>/dev/null
