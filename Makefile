@@ -23,7 +23,7 @@ export BUILD
 KMAKE = $(MAKE) -C $(SRC) O=$(OBJ)
 QEMU = python3 $(TOOLS)/qemu.py --build $(BUILD)
 
-.PHONY: all deps overlay config kernel initramfs run shell test check clean help
+.PHONY: all deps overlay config kernel initramfs run shell test check bench clean help
 all: kernel initramfs
 
 help:
@@ -31,11 +31,17 @@ help:
 	@echo "make test       deps, kernel, initramfs, then every test (run-tests.py)"
 	@echo "make shell      boot the guest into a busybox shell (Ctrl-A X quits)"
 	@echo "make check      the static checks only"
+	@echo "make bench      our ring vs the base tree's, instructions and ns per buffer"
 	@echo "make deps | overlay | config | kernel | initramfs | clean"
 	@echo "BUILD=$(BUILD) JOBS=$(JOBS)"
 
 deps:
 	$(TOOLS)/deps.sh
+	tools/virtio/deps.sh
+
+# Our ring against the base tree's, in userspace: not a test.
+bench:
+	$(MAKE) -C tools/virtio BUILD=$(BUILD) bench
 
 overlay:
 	$(TOOLS)/overlay.sh $(BUILD)

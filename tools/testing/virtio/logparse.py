@@ -17,6 +17,7 @@ Check = collections.namedtuple("Check", "name ok reason")
 VTEST_PASS = re.compile(r"VTEST PASS (\S+)\s*$")
 VTEST_FAIL = re.compile(r"VTEST FAIL (\S+?)(?::\s*(.*))?$")
 VTEST_DONE = re.compile(r"VTEST DONE\s*$", re.M)
+VTEST_HOST = re.compile(r"VTEST HOST (\S+)((?: +\S+)*)\s*$")
 
 
 def vtest_results(log):
@@ -32,6 +33,13 @@ def vtest_results(log):
 
 def reached_done(log):
     return bool(VTEST_DONE.search(log))
+
+
+def host_request(line):
+    """(action, args) of a guest's "VTEST HOST <action> <args...>" line, or None."""
+    if m := VTEST_HOST.search(line):
+        return m.group(1), tuple(m.group(2).split())
+    return None
 
 
 def last_lines(log, n):

@@ -2,10 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0
 """Boot the test kernel under QEMU: the one place that builds QEMU command lines.
 
-A scenario is a set of virtio devices and the guest tests to run on them
-(vtest=a,b,c on the kernel command line, see guest/init).  Each boot gets a
-fresh 64 MiB raw disk image in BUILD, and its serial console goes to
-BUILD/logs/<scenario>.log.
+A scenario is a machine, a virtio-blk and a virtio-rng device with their
+properties, and the guest tests to run on them (vtest=a,b,c on the kernel
+command line, see guest/init).  Each boot gets a fresh 64 MiB raw disk image
+in BUILD, its serial console goes to BUILD/logs/<scenario>.log, and QEMU's
+QMP monitor listens on BUILD/qmp-<scenario>.sock: when the guest prints
+"VTEST HOST <action> <args...>" (HOST_ACTIONS: block_resize <bytes>,
+set_link <netdev> on|off), this script performs it there and logs a
+"qemu.py: host action ..." line; the guest polls for the effect.
 
 Library:
     import qemu
@@ -16,8 +20,12 @@ Command (used by `make run` and `make shell`):
     qemu.py [--build DIR] [--kunit] [--timeout S] [--quiet] SCENARIO
 """
 import argparse
+import contextlib
 import dataclasses
+import json
 import os
+import queue
+import socket
 import subprocess
 import sys
 import threading
@@ -33,49 +41,136 @@ POWEROFF_GRACE = 30  # seconds from "VTEST DONE" to QEMU's exit
 
 @dataclasses.dataclass(frozen=True)
 class Scenario:
+    """A boot: its machine, a virtio-blk and a virtio-rng, the guest tests."""
     name: str
     tests: str              # the guest's vtest=, e.g. "blk,rng" or "shell"
-    transitional: bool      # devices with the legacy interface too
+    interface: str = "modern"   # a key of PCI_INTERFACES
+    props: tuple = ()       # more properties of both devices, e.g. ("packed=on",)
+    blk_props: tuple = ()   # of the disk only, e.g. ("queue-size=16",)
+    append: tuple = ()      # more kernel command-line arguments
+    machine: str = "q35"    # QEMU's -M
+    transport: str = "pci"  # "pci" or "mmio", see device()
+    extra: tuple = ()       # more QEMU arguments, e.g. NICs
     interactive: bool = False
-    props: str = ""         # more properties for both devices, e.g. ",packed=on"
 
+
+NO_EVENT_NO_INDIRECT = ("event_idx=off", "indirect_desc=off")
+
+# Two virtio-net NICs on one QEMU hub: they reach each other and nothing
+# else.  net.sh tells them apart by MAC address.
+NICS = tuple(arg for i in (0, 1) for arg in (
+    "-netdev", f"hubport,id=n{i},hubid=0",
+    "-device", f"virtio-net-pci,netdev=n{i},id=nic{i},"
+               f"mac=52:54:00:99:00:0{i + 1},disable-legacy=on"))
 
 SCENARIOS = {s.name: s for s in (
-    Scenario("modern", "blk,rng,leaks", transitional=False),
-    Scenario("transitional", "blk,rng", transitional=True),
-    Scenario("packed", "blk,rng,leaks", transitional=False, props=",packed=on"),
-    Scenario("demo", "demo", transitional=False),
-    Scenario("shell", "shell", transitional=False, interactive=True),
+    Scenario("modern", "blk,rng,leaks"),
+    Scenario("transitional", "blk,rng", interface="transitional"),
+    Scenario("packed", "blk,rng,leaks", props=("packed=on",)),
+    Scenario("split-no-event-no-indirect", "blk,rng", props=NO_EVENT_NO_INDIRECT),
+    Scenario("packed-no-event-no-indirect", "blk,rng",
+             props=("packed=on", *NO_EVENT_NO_INDIRECT)),
+    Scenario("small-queue", "blk,rng", blk_props=("queue-size=16", "event_idx=on")),
+    Scenario("legacy", "blk,rng", interface="legacy"),
+    Scenario("forced-legacy", "blk,rng", interface="transitional",
+             append=("virtio_pci.force_legacy=1",)),
+    Scenario("msix-shared", "blk,rng", blk_props=("num-queues=2", "vectors=2")),
+    Scenario("intx", "blk,rng", blk_props=("num-queues=2", "vectors=0")),
+    # microvm describes its virtio-mmio devices in ACPI; under TCG the
+    # kernel needs to be told the TSC rate or it stalls calibrating it.
+    Scenario("mmio-v2", "blk,rng", machine="microvm,acpi=on", transport="mmio",
+             extra=("-global", "virtio-mmio.force-legacy=false"),
+             append=("tsc_early_khz=2000000",)),
+    Scenario("mmio-v1", "blk,rng", machine="microvm,acpi=on", transport="mmio",
+             extra=("-global", "virtio-mmio.force-legacy=true"),
+             append=("tsc_early_khz=2000000",)),
+    Scenario("net", "net,leaks", extra=NICS, append=("vtest.net_link=nic0",)),
+    Scenario("demo", "demo"),
+    Scenario("shell", "shell", interactive=True),
 )}
 
+# Properties selecting a PCI device's interfaces.  Without disable-legacy=on,
+# on the q35 root bus, QEMU makes transitional devices (legacy and modern).
+PCI_INTERFACES = {"modern": ("disable-legacy=on",), "transitional": (),
+                  "legacy": ("disable-modern=on",)}
 
-def device_args(scenario, disk):
-    """-drive/-device/-object arguments: a virtio-blk and a virtio-rng on PCI.
 
-    Modern devices have disable-legacy=on; without it, on the q35 root bus,
-    QEMU makes transitional devices (legacy and modern interfaces).
+def device(scenario, kind, *props):
+    """A -device value: kind ("virtio-blk", "virtio-rng") on the scenario's transport.
+
+    Another transport is one more branch here (MMIO: "{kind}-device", with
+    machine="microvm"), another PCI interface one more PCI_INTERFACES entry.
     """
-    props = ("" if scenario.transitional else ",disable-legacy=on") + scenario.props
-    return [
-        "-drive", f"file={disk},format=raw,if=none,id=disk0",
-        "-device", f"virtio-blk-pci,drive=disk0{props}",
-        "-object", "rng-random,filename=/dev/urandom,id=rng0",
-        "-device", f"virtio-rng-pci,rng=rng0{props}",
-    ]
+    if scenario.transport == "mmio":
+        return ",".join((f"{kind}-device", *props, *scenario.props))
+    if scenario.transport != "pci":
+        raise ValueError(f"{scenario.name}: unknown transport {scenario.transport!r}")
+    return ",".join((f"{kind}-pci", *props, *PCI_INTERFACES[scenario.interface],
+                     *scenario.props))
 
 
-def command(kernel, initrd, devices, append):
-    """The QEMU command line: q35, 2 CPUs, 1 GiB, serial console on stdio."""
+def command(scenario, kernel, initrd, disk, qmp_path, append):
+    """The QEMU command line: 2 CPUs, 1 GiB, serial console on stdio, QMP on qmp_path."""
     if os.access("/dev/kvm", os.R_OK | os.W_OK):
         accel = ["-accel", "kvm", "-accel", "tcg"]
     else:
         accel = ["-accel", "tcg"]
     return [
-        "qemu-system-x86_64", "-M", "q35", *accel, "-m", "1G", "-smp", "2",
+        "qemu-system-x86_64", "-M", scenario.machine, *accel, "-m", "1G", "-smp", "2",
         "-nographic", "-no-reboot", "-nic", "none",
+        "-qmp", f"unix:{qmp_path},server=on,wait=off",
         "-kernel", kernel, "-initrd", initrd, "-append", append,
-        *devices,
+        "-drive", f"file={disk},format=raw,if=none,id=disk0",
+        "-device", device(scenario, "virtio-blk", "drive=disk0", *scenario.blk_props),
+        "-object", "rng-random,filename=/dev/urandom,id=rng0",
+        "-device", device(scenario, "virtio-rng", "rng=rng0"),
+        *scenario.extra,
     ]
+
+
+# --- Host actions requested by the guest ----------------------------------
+
+HOST_ACTIONS = {    # action -> function of its arguments giving a QMP command
+    "block_resize": lambda size: ("block_resize", {"device": "disk0", "size": int(size)}),
+    "set_link": lambda netdev, state: (
+        "set_link", {"name": netdev, "up": {"on": True, "off": False}[state]}),
+}
+
+
+def qmp(path, command, arguments):
+    """Run one QMP command on QEMU's socket; its "return" value, or RuntimeError."""
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.settimeout(10)
+        sock.connect(path)
+        stream = sock.makefile("rw")
+
+        def execute(cmd, args):
+            stream.write(json.dumps({"execute": cmd, "arguments": args}) + "\n")
+            stream.flush()
+            while line := stream.readline():    # events may come before the reply
+                reply = json.loads(line)
+                if "error" in reply:
+                    raise RuntimeError(reply["error"].get("desc", reply["error"]))
+                if "return" in reply:
+                    return reply["return"]
+            raise RuntimeError("QMP connection closed")
+
+        stream.readline()   # the greeting
+        execute("qmp_capabilities", {})
+        return execute(command, arguments)
+
+
+def host_action(qmp_path, action, args):
+    """Perform a guest's host action; a console-log line saying how it went."""
+    what = "qemu.py: host action " + " ".join((action, *args))
+    try:
+        cmd, arguments = HOST_ACTIONS[action](*args)
+        qmp(qmp_path, cmd, arguments)
+    except (KeyError, TypeError):
+        return f"{what}: failed: unknown action, or wrong arguments"
+    except (ValueError, OSError, RuntimeError) as e:
+        return f"{what}: failed: {e}"
+    return f"{what}: done (QMP {cmd} {json.dumps(arguments)})"
 
 
 @dataclasses.dataclass
@@ -102,6 +197,12 @@ class Boot:
         return f"{why} without VTEST DONE; last line: {last!r}; log: {self.log_path}"
 
 
+def paths(scenario, build):
+    """The scenario's disk image and QMP socket in build."""
+    return (os.path.join(build, f"disk-{scenario.name}.img"),
+            os.path.join(build, f"qmp-{scenario.name}.sock"))
+
+
 def prepare(scenario, build, kunit=False, kernel=None, initrd=None):
     """A fresh disk image and the QEMU command line for scenario."""
     kernel = kernel or os.path.join(build, "obj", "arch", "x86", "boot", "bzImage")
@@ -109,69 +210,85 @@ def prepare(scenario, build, kunit=False, kernel=None, initrd=None):
     for path, make in ((kernel, "make kernel"), (initrd, "make initramfs")):
         if not os.path.exists(path):
             raise FileNotFoundError(f"{path} missing: run '{make}'")
-    disk = os.path.join(build, f"disk-{scenario.name}.img")
+    disk, qmp_path = paths(scenario, build)
     with open(disk, "wb") as f:
         f.truncate(DISK_BYTES)
     append = " ".join([
         "console=ttyS0", "panic=-1", f"kunit.enable={int(kunit)}",
         f"vtest={scenario.tests}", f"vtest.disk_sectors={DISK_BYTES // 512}",
+        *scenario.append,
     ])
-    return command(kernel, initrd, device_args(scenario, disk), append)
+    return command(scenario, kernel, initrd, disk, qmp_path, append)
 
 
 def boot(scenario, build, kunit=False, timeout=TIMEOUT, echo=False,
          kernel=None, initrd=None):
-    """Boot scenario non-interactively and return a Boot with its console log."""
+    """Boot scenario non-interactively and return a Boot with its console log.
+
+    The guest's host actions are performed as their lines come, each result
+    logged as a "qemu.py: host action ..." line (also in Boot.log).
+    """
     cmd = prepare(scenario, build, kunit, kernel, initrd)
+    qmp_path = paths(scenario, build)[1]
     log_path = os.path.join(build, "logs", f"{scenario.name}.log")
     os.makedirs(os.path.dirname(log_path), exist_ok=True)
     lines = []
+    lock = threading.Lock()
     done = threading.Event()
+    requests = queue.Queue()    # (action, args) from the guest's VTEST HOST lines
 
-    start = time.monotonic()
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    def emit(line):
+        with lock:
+            lines.append(line)
+            log.write(line + "\n")
+            log.flush()
+            if echo:
+                print(line, flush=True)
 
     def reader():
-        with open(log_path, "w") as log:
-            log.write("# " + " ".join(cmd) + "\n")
-            for raw in proc.stdout:
-                line = raw.decode(errors="replace").rstrip("\r\n").replace("\r", "")
-                lines.append(line)
-                log.write(line + "\n")
-                log.flush()
-                if echo:
-                    print(line, flush=True)
-                if logparse.reached_done(line):
-                    done.set()
+        for raw in proc.stdout:
+            line = raw.decode(errors="replace").rstrip("\r\n").replace("\r", "")
+            emit(line)
+            if logparse.reached_done(line):
+                done.set()
+            if request := logparse.host_request(line):
+                requests.put(request)
 
-    thread = threading.Thread(target=reader, daemon=True)
-    thread.start()
-    timed_out = False
-    deadline = start + timeout
-    while proc.poll() is None:
-        if done.is_set():
-            deadline = min(deadline, time.monotonic() + POWEROFF_GRACE)
-            done.clear()
-        if time.monotonic() > deadline:
-            timed_out = True
-            proc.kill()
-            break
-        time.sleep(0.2)
-    proc.wait()
-    thread.join()
-    seconds = time.monotonic() - start
-    log = "\n".join(lines) + "\n"
-    if timed_out:
-        with open(log_path, "a") as f:
-            f.write(f"qemu.py: killed QEMU after {seconds:.0f} s\n")
-    return Boot(scenario.name, log, log_path, proc.returncode, timed_out, seconds)
+    with open(log_path, "w") as log:
+        log.write("# " + " ".join(cmd) + "\n")
+        start = time.monotonic()
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        thread = threading.Thread(target=reader, daemon=True)
+        thread.start()
+        timed_out = False
+        deadline = start + timeout
+        while proc.poll() is None:
+            while not requests.empty():     # here, so the reader keeps draining
+                emit(host_action(qmp_path, *requests.get()))
+            if done.is_set():
+                deadline = min(deadline, time.monotonic() + POWEROFF_GRACE)
+                done.clear()
+            if time.monotonic() > deadline:
+                timed_out = True
+                proc.kill()
+                break
+            time.sleep(0.2)
+        proc.wait()
+        thread.join()
+        seconds = time.monotonic() - start
+        if timed_out:
+            log.write(f"qemu.py: killed QEMU after {seconds:.0f} s\n")
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(qmp_path)
+    return Boot(scenario.name, "\n".join(lines) + "\n", log_path, proc.returncode,
+                timed_out, seconds)
 
 
 def interactive(scenario, build, kunit=False, kernel=None, initrd=None):
     """Boot scenario with the console on this terminal; QEMU's exit code."""
     cmd = prepare(scenario, build, kunit, kernel, initrd)
-    print("qemu.py: Ctrl-A X quits QEMU", flush=True)
+    print(f"qemu.py: Ctrl-A X quits QEMU; QMP on {paths(scenario, build)[1]}", flush=True)
     return subprocess.call(cmd)
 
 

@@ -7,11 +7,14 @@ Layers, each check counted once and printed as "PASS <layer>/<name>" or
   static  checkpatch --strict on each of our .c/.h files; sparse (C=2) and
           W=1 on our objects, failing on any warning in our files; an
           allyesconfig enabling no upstream-API user and CONFIG_VIRTIO=y.
+  ring    tools/virtio: our ring built in userspace, directed tests and a
+          threaded stress under ASan+UBSan, then a bounded libFuzzer run
+          with a hostile device (one check per PASS/FAIL line it prints).
   kunit   the KUnit suites built into the kernel, run at boot of the
           modern scenario (kunit.enable=1): one check per leaf test case.
-  qemu    the scenarios "modern" and "transitional": one check per VTEST
-          line, plus <scenario>/boot (reached VTEST DONE) and
-          <scenario>/clean-log (no kernel splat on the console).
+  qemu    the scenarios of QEMU_SCENARIOS (qemu.py's SCENARIOS), one boot
+          each: one check per VTEST line, plus <scenario>/boot (reached
+          VTEST DONE) and <scenario>/clean-log (no kernel splat).
 The last line is "N passed, N failed" (", N skipped" if any); the exit
 status is 1 if anything failed.  Expects `make kernel initramfs` done.
 """
@@ -31,10 +34,15 @@ import qemu
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
-LAYERS = ("static", "kunit", "qemu")
+LAYERS = ("static", "ring", "kunit", "qemu")
 SOURCE_DIRS = ("drivers", "include", "kernel")
 LOG_TAIL = 30
-QEMU_SCENARIOS = ("modern", "transitional")   # modern first: it also runs KUnit
+QEMU_SCENARIOS = (      # modern first: it also runs KUnit
+    "modern", "transitional", "packed", "split-no-event-no-indirect",
+    "packed-no-event-no-indirect", "small-queue",
+    "legacy", "forced-legacy", "msix-shared", "intx", "mmio-v2", "mmio-v1",
+    "net",
+)
 
 
 class Results:
@@ -227,6 +235,26 @@ def run_static(res, tree):
     static_kconfig(res, tree)
 
 
+# --- ring ---------------------------------------------------------------------
+
+def run_ring(res, tree):
+    """make -k -C tools/virtio check fuzz-check: one check per PASS/FAIL line."""
+    proc = subprocess.run(["make", "-s", "-k", "-C", os.path.join(REPO, "tools", "virtio"),
+                           f"BUILD={tree.build}", "check", "fuzz-check"],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    seen = False
+    for line in proc.stdout.splitlines():
+        m = re.match(r"(PASS|FAIL) (\S+?)(?:: (.*))?$", line)
+        if m:
+            seen = True
+            ok = m.group(1) == "PASS"
+            res.add("ring/" + m.group(2), "pass" if ok else "fail",
+                    None if ok else m.group(3))
+    if proc.returncode and not seen:
+        res.add("ring/build", "fail", f"make exited {proc.returncode}",
+                proc.stdout.splitlines()[-LOG_TAIL:])
+
+
 # --- kunit and qemu -----------------------------------------------------------
 
 def boot(res, scenario, tree, kunit, timeout):
@@ -306,6 +334,8 @@ def main():
     res = Results()
     if "static" in layers:
         run_static(res, tree)
+    if "ring" in layers:
+        run_ring(res, tree)
     if ("kunit" in layers or "qemu" in layers) and (args.keep_going or not res.counts["fail"]):
         run_guest(res, tree, layers, args.timeout)
     print(res.summary())

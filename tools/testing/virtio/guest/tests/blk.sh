@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# virtio_blk: the disk, raw I/O at several offsets, a filesystem,
-# unbind/bind, module unload/reload, capacity.
+# virtio_blk: the disk, its capacity, raw I/O at several offsets, a resize
+# by the host, a filesystem, unbind/bind, module unload/reload.
 . /tests/lib.sh
 
 DISK=vda
@@ -42,6 +42,29 @@ for io in 0:512 4096:4096 $((1048576 + 512)):1048576 \
 		fail "blk-io-$size@$off" "$why"
 	fi
 done
+
+# Resize: the host grows the disk to 128 MiB; the config-change interrupt
+# must reach virtio_blk, which re-reads the capacity.  Then I/O past the old
+# end.  The checks below use the grown disk.
+new=$((128 * 2048))
+if [ "$got" = "$new" ]; then
+	fail blk-resize "the disk has $new sectors already"
+else
+	host_action block_resize $((new * 512))
+	i=0
+	while [ "$(cat /sys/block/$DISK/size)" != "$new" ] && [ $i -lt 200 ]; do
+		i=$((i + 1))
+		usleep 100000
+	done
+	now=$(cat /sys/block/$DISK/size)
+	if [ "$now" != "$new" ]; then
+		fail blk-resize "$now sectors 20 s after asking for $new (was $got)"
+	elif why=$(disk_io $DEV $((100 * 1048576)) 65536); then
+		pass blk-resize
+	else
+		fail blk-resize "I/O at 100 MiB: $why"
+	fi
+fi
 
 # A filesystem: files survive umount and mount.
 fs_check() {

@@ -6,6 +6,11 @@
 pass() { echo "VTEST PASS $1"; }
 fail() { echo "VTEST FAIL $1: $2"; }
 
+# Ask the host for an action through QEMU's monitor, e.g. "host_action
+# block_resize 134217728" (qemu.py's HOST_ACTIONS); the caller polls for
+# its effect.
+host_action() { echo "VTEST HOST $*"; }
+
 # The value of name=value on the kernel command line.
 cmdline_param() {
 	for arg in $(cat /proc/cmdline); do
