@@ -219,11 +219,11 @@ static void *packed_get_buf(struct virtqueue *vq, unsigned int *len)
 	/* The flags before the id and length they cover (§2.8.21.2). */
 	vring_rmb(vvq);
 	id = le16_to_cpu(READ_ONCE(p->desc[pos].id));
-	/* Without WRITE the device wrote nothing and len is reserved (§2.8.4). */
-	if (le16_to_cpu(READ_ONCE(p->desc[pos].flags)) & VRING_DESC_F_WRITE)
-		used_len = le32_to_cpu(READ_ONCE(p->desc[pos].len));
-	else
-		used_len = 0;
+	/*
+	 * Devices (QEMU among them) do not set WRITE on used descriptors,
+	 * so len is taken as written; vring_check_used() bounds it.
+	 */
+	used_len = le32_to_cpu(READ_ONCE(p->desc[pos].len));
 	if (!vring_check_used(vvq, id, &used_len))
 		return NULL;
 

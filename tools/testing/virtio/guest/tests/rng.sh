@@ -30,7 +30,7 @@ else
 	fail rng-current "$why"
 fi
 
-if ! dd if=/dev/hwrng of=/tmp/rng bs=4096 count=1 iflag=fullblock 2>/tmp/dd.err; then
+if ! timeout 30 dd if=/dev/hwrng of=/tmp/rng bs=4096 count=1 iflag=fullblock 2>/tmp/dd.err; then
 	fail rng-read "reading 4096 bytes: $(tail -n1 /tmp/dd.err)"
 elif [ "$(wc -c </tmp/rng)" -ne 4096 ]; then
 	fail rng-read "read $(wc -c </tmp/rng) bytes, wanted 4096"
@@ -51,7 +51,7 @@ elif ! rmmod virtio_rng; then
 	fail rng-reload "rmmod virtio_rng failed"
 elif ! modprobe "$(cat "/sys/bus/virtio/devices/$vdev/modalias")"; then
 	fail rng-reload "modprobe by modalias failed"
-elif why=$(rng_check) && dd if=/dev/hwrng of=/dev/null bs=64 count=1 2>/dev/null; then
+elif why=$(rng_check) && timeout 30 dd if=/dev/hwrng of=/dev/null bs=64 count=1 2>/dev/null; then
 	pass rng-reload
 else
 	fail rng-reload "${why:-reading after reload failed}"
