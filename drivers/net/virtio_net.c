@@ -93,7 +93,7 @@ struct vnet_rq {
 	struct scatterlist sg[MAX_SKB_FRAGS + 1];	/* a big buffer */
 	struct u64_stats_sync syncp;	/* written in NAPI, or NAPI off */
 	u64_stats_t stats[VNET_RX_NSTATS];
-	char name[16];
+	char name[20];
 } ____cacheline_aligned_in_smp;
 
 struct vnet_sq {
@@ -104,7 +104,7 @@ struct vnet_sq {
 	struct scatterlist sg[VNET_TX_SG];	/* under the tx queue lock */
 	struct u64_stats_sync syncp;	/* written under the tx queue lock */
 	u64_stats_t stats[VNET_TX_NSTATS];
-	char name[16];
+	char name[20];
 } ____cacheline_aligned_in_smp;
 
 /* A control command (§5.1.6.5), kmalloc'd so that it can be mapped. */
