@@ -6,10 +6,29 @@
 
 BUILD ?= $(CURDIR)/build
 SRC = $(BUILD)/linux-source-6.12
-OBJ = $(BUILD)/obj
 JOBS ?= $(shell echo $$(( $$(nproc) + 1 )))
 TOOLS = tools/testing/virtio
-FRAGMENT = kernel/configs/virtio_guest.config
+FRAGMENTS = kernel/configs/virtio_guest.config \
+	    kernel/configs/virtio_guest_$(GUEST).config
+
+# The guest's architecture: x86_64 (native), or cross-built arm64 or
+# big-endian ppc64, each in its own object tree (`make kernel GUEST=arm64`).
+GUEST ?= x86_64
+ifeq ($(GUEST),x86_64)
+OBJ = $(BUILD)/obj
+IMAGE = bzImage
+else ifeq ($(GUEST),arm64)
+OBJ = $(BUILD)/obj-arm64
+IMAGE = Image
+KARCH = ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
+else ifeq ($(GUEST),ppc64)
+OBJ = $(BUILD)/obj-ppc64
+IMAGE = vmlinux
+KARCH = ARCH=powerpc CROSS_COMPILE=powerpc64-linux-gnu-
+else
+$(error GUEST=$(GUEST): want x86_64, arm64 or ppc64)
+endif
+export GUEST
 
 # ccache when present; CCACHE_BASEDIR makes a clone in another folder hit
 # the same cache (CCACHE_DIR keeps its default).  kbuild uses real paths,
@@ -20,7 +39,7 @@ export CCACHE_BASEDIR := $(or $(realpath $(BUILD)),$(BUILD))
 endif
 export BUILD
 
-KMAKE = $(MAKE) -C $(SRC) O=$(OBJ)
+KMAKE = $(MAKE) -C $(SRC) O=$(OBJ) $(KARCH)
 QEMU = python3 $(TOOLS)/qemu.py --build $(BUILD)
 
 .PHONY: all deps overlay config kernel initramfs run shell test check bench clean help
@@ -33,7 +52,8 @@ help:
 	@echo "make check      the static checks only"
 	@echo "make bench      our ring vs the base tree's, instructions and ns per buffer"
 	@echo "make deps | overlay | config | kernel | initramfs | clean"
-	@echo "BUILD=$(BUILD) JOBS=$(JOBS)"
+	@echo "GUEST=x86_64|arm64|ppc64 picks the guest for config, kernel, initramfs"
+	@echo "BUILD=$(BUILD) JOBS=$(JOBS) GUEST=$(GUEST)"
 
 deps:
 	$(TOOLS)/deps.sh
@@ -46,16 +66,19 @@ bench:
 overlay:
 	$(TOOLS)/overlay.sh $(BUILD)
 
-# tinyconfig + our fragment, redone when the fragment changes.
+# tinyconfig + our fragments, redone when a fragment changes.  Merged in
+# one pass: `make a.config b.config` would resolve a.config alone first,
+# dropping what depends on b.config (x86 KASAN needs 64BIT).
 config: $(OBJ)/.config
-$(OBJ)/.config: $(FRAGMENT) | overlay
+$(OBJ)/.config: $(FRAGMENTS) | overlay
 	mkdir -p $(OBJ)
 	$(KMAKE) tinyconfig
-	$(KMAKE) virtio_guest.config
+	$(SRC)/scripts/kconfig/merge_config.sh -m -O $(OBJ) $@ $(FRAGMENTS)
+	$(KMAKE) olddefconfig
 	touch $@
 
 kernel: overlay config
-	$(KMAKE) -j$(JOBS) bzImage modules
+	$(KMAKE) -j$(JOBS) $(IMAGE) modules
 
 initramfs: kernel
 	$(TOOLS)/mkinitramfs.sh $(BUILD)
