@@ -1387,17 +1387,16 @@ static void vnet_setup_netdev(struct vnet_info *vi)
 	dev->needed_headroom = VNET_HDR_LEN;
 	dev->watchdog_timeo = 5 * HZ;
 
-	/* §5.1.3.1: segmentation offloads need checksum offload. */
+	/* Dependencies met: vnet_validate_features(). */
 	dev->hw_features = NETIF_F_SG;
-	if (virtio_has_feature(vdev, VIRTIO_NET_F_CSUM)) {
+	if (virtio_has_feature(vdev, VIRTIO_NET_F_CSUM))
 		dev->hw_features |= NETIF_F_HW_CSUM;
-		if (virtio_has_feature(vdev, VIRTIO_NET_F_HOST_TSO4))
-			dev->hw_features |= NETIF_F_TSO;
-		if (virtio_has_feature(vdev, VIRTIO_NET_F_HOST_TSO6))
-			dev->hw_features |= NETIF_F_TSO6;
-		if (virtio_has_feature(vdev, VIRTIO_NET_F_HOST_ECN))
-			dev->hw_features |= NETIF_F_TSO_ECN;
-	}
+	if (virtio_has_feature(vdev, VIRTIO_NET_F_HOST_TSO4))
+		dev->hw_features |= NETIF_F_TSO;
+	if (virtio_has_feature(vdev, VIRTIO_NET_F_HOST_TSO6))
+		dev->hw_features |= NETIF_F_TSO6;
+	if (virtio_has_feature(vdev, VIRTIO_NET_F_HOST_ECN))
+		dev->hw_features |= NETIF_F_TSO_ECN;
 	dev->features = dev->hw_features | NETIF_F_HIGHDMA;
 	/* Fixed: without CTRL_GUEST_OFFLOADS the device keeps sending them. */
 	if (virtio_has_feature(vdev, VIRTIO_NET_F_GUEST_CSUM))
@@ -1446,9 +1445,8 @@ static int vnet_probe(struct virtio_device *vdev)
 	u16 v;
 	int err;
 
-	/* §5.1.4: max_virtqueue_pairs is 1..0x8000; pairs need the controlq. */
-	if (virtio_has_feature(vdev, VIRTIO_NET_F_CTRL_VQ) &&
-	    !virtio_cread_feature(vdev, VIRTIO_NET_F_MQ, struct virtio_net_config,
+	/* §5.1.4: max_virtqueue_pairs is 1..0x8000. */
+	if (!virtio_cread_feature(vdev, VIRTIO_NET_F_MQ, struct virtio_net_config,
 				  max_virtqueue_pairs, &v)) {
 		if (v < VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN ||
 		    v > VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MAX) {
@@ -1469,10 +1467,9 @@ static int vnet_probe(struct virtio_device *vdev)
 	vi->dev = dev;
 	vi->max_pairs = pairs;
 	vi->cur_pairs = 1;
-	vi->ctrl_rx = virtio_has_feature(vdev, VIRTIO_NET_F_CTRL_VQ) &&
-		      virtio_has_feature(vdev, VIRTIO_NET_F_CTRL_RX);
-	vi->ctrl_mac = virtio_has_feature(vdev, VIRTIO_NET_F_CTRL_VQ) &&
-		       virtio_has_feature(vdev, VIRTIO_NET_F_CTRL_MAC_ADDR);
+	/* vnet_validate_features() saw to the controlq these need. */
+	vi->ctrl_rx = virtio_has_feature(vdev, VIRTIO_NET_F_CTRL_RX);
+	vi->ctrl_mac = virtio_has_feature(vdev, VIRTIO_NET_F_CTRL_MAC_ADDR);
 	vi->legacy = !virtio_has_feature(vdev, VIRTIO_F_VERSION_1);
 	vi->hdr_len = VNET_HDR_LEN;
 	/* §5.1.6.1: the legacy header has num_buffers only with MRG_RXBUF. */
@@ -1553,6 +1550,34 @@ static void vnet_config_changed(struct virtio_device *vdev)
 	vnet_update_link(vdev->priv);
 }
 
+#define F(bit)	BIT_ULL(VIRTIO_NET_F_##bit)
+
+/*
+ * §5.1.3.1: what each feature needs.  Segmentation offloads need the
+ * checksum offload of their direction, ECN needs TSO, and the controlq
+ * commands the controlq; TSO comes before ECN, which it may take along.
+ */
+static const struct virtio_feature_dep vnet_feature_deps[] = {
+	{ VIRTIO_NET_F_GUEST_TSO4, F(GUEST_CSUM) },
+	{ VIRTIO_NET_F_GUEST_TSO6, F(GUEST_CSUM) },
+	{ VIRTIO_NET_F_GUEST_ECN, F(GUEST_TSO4) | F(GUEST_TSO6) },
+	{ VIRTIO_NET_F_HOST_TSO4, F(CSUM) },
+	{ VIRTIO_NET_F_HOST_TSO6, F(CSUM) },
+	{ VIRTIO_NET_F_HOST_ECN, F(HOST_TSO4) | F(HOST_TSO6) },
+	{ VIRTIO_NET_F_CTRL_RX, F(CTRL_VQ) },
+	{ VIRTIO_NET_F_MQ, F(CTRL_VQ) },
+	{ VIRTIO_NET_F_CTRL_MAC_ADDR, F(CTRL_VQ) },
+};
+
+#undef F
+
+static int vnet_validate_features(struct virtio_device *vdev)
+{
+	virtio_drop_unmet_features(vdev, vnet_feature_deps,
+				   ARRAY_SIZE(vnet_feature_deps));
+	return 0;
+}
+
 static const unsigned int vnet_features[] = {
 	VIRTIO_NET_F_CSUM,
 	VIRTIO_NET_F_GUEST_CSUM,
@@ -1583,6 +1608,7 @@ static struct virtio_driver vnet_driver = {
 	.id_table		= vnet_id_table,
 	.feature_table		= vnet_features,
 	.feature_table_size	= ARRAY_SIZE(vnet_features),
+	.validate_features	= vnet_validate_features,
 	.probe			= vnet_probe,
 	.remove			= vnet_remove,
 	.config_changed		= vnet_config_changed,

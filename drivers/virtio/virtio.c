@@ -297,6 +297,13 @@ static int virtio_negotiate_features(struct virtio_device *vdev,
 		wanted |= BIT_ULL(fbit);
 	}
 	vdev->features = offered & wanted;
+	if (drv->validate_features) {
+		err = drv->validate_features(vdev);
+		if (err)
+			return err;
+		/* Clearing is all it may do. */
+		vdev->features &= offered & wanted;
+	}
 
 	err = vdev->config->finalize_features(vdev);
 	if (err)
@@ -315,6 +322,37 @@ static int virtio_negotiate_features(struct virtio_device *vdev,
 	}
 	return 0;
 }
+
+/**
+ * virtio_drop_unmet_features - give up features whose dependencies are missing
+ * @vdev: the device, during its driver's validate_features
+ * @deps: which bits need which, in an order where an entry comes after
+ *	those for the bits it needs: a bit dropped early counts as missing
+ *	for later entries
+ * @n: entries in @deps
+ *
+ * A device offering a feature without the ones it depends on breaks
+ * VIRTIO 1.2 §2.2; the driver must not accept such a feature.  Each bit
+ * dropped is logged.
+ */
+void virtio_drop_unmet_features(struct virtio_device *vdev,
+				const struct virtio_feature_dep *deps,
+				unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (deps[i].fbit >= 64 ||
+		    !(vdev->features & BIT_ULL(deps[i].fbit)) ||
+		    (vdev->features & deps[i].needs))
+			continue;
+		dev_warn(&vdev->dev,
+			 "feature %u offered without any of 0x%llx: not used\n",
+			 deps[i].fbit, deps[i].needs);
+		vdev->features &= ~BIT_ULL(deps[i].fbit);
+	}
+}
+EXPORT_SYMBOL_GPL(virtio_drop_unmet_features);
 
 /* --- probe and remove ---------------------------------------------------- */
 

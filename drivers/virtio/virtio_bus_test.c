@@ -64,6 +64,10 @@ struct vbt_driver {
 	u8 config_status;	/* device status as config_changed saw it */
 	u8 config_byte;		/* config byte 0 as config_changed read it */
 	struct completion config_done;
+	int validate_ret;	/* what validate_features returns */
+	u64 validate_clears;	/* and the bits it clears */
+	u64 validate_features;	/* vdev->features as it saw them */
+	unsigned int validate_calls;
 };
 
 KUNIT_DEFINE_ACTION_WRAPPER(vbt_unregister, unregister_virtio_driver,
@@ -89,6 +93,18 @@ static int vbt_probe(struct virtio_device *vdev)
 	if (t->notify_in_probe)
 		virtio_config_changed(vdev);
 	return t->probe_ret;
+}
+
+static int vbt_validate(struct virtio_device *vdev)
+{
+	struct vbt_driver *t = to_vbt(vdev);
+
+	t->validate_calls++;
+	t->validate_features = vdev->features;
+	vdev->features &= ~t->validate_clears;
+	/* Setting bits is not its business: the core must undo this. */
+	vdev->features |= BIT_ULL(VBT_F_NOT_OFFERED);
+	return t->validate_ret;
 }
 
 static void vbt_remove(struct virtio_device *vdev)
@@ -365,6 +381,84 @@ static void virtio_bus_test_unlisted_feature_is_not_accepted(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, t->probe_features & BIT_ULL(VBT_F_UNLISTED));
 	KUNIT_EXPECT_FALSE(test, virtio_mock_driver_features(m) &
 				 BIT_ULL(VBT_F_UNLISTED));
+}
+
+static void
+virtio_bus_test_validate_sees_negotiable_features_and_may_drop_some(struct kunit *test)
+{
+	struct vbt_driver *t = vbt_driver_new(test, VBT_DEV_A, VBT_VENDOR);
+	const u64 offered = VBT_V1 | BIT_ULL(VBT_F_A) | BIT_ULL(VBT_F_B);
+	struct virtio_mock_device *m;
+
+	t->features[0] = VBT_F_A;
+	t->features[1] = VBT_F_B;
+	t->drv.feature_table_size = 2;
+	t->drv.validate_features = vbt_validate;
+	t->validate_clears = BIT_ULL(VBT_F_B);
+	vbt_driver_register(test, t);
+	m = vbt_device(test, VBT_DEV_A, VBT_VENDOR,
+		       offered | BIT_ULL(VBT_F_UNLISTED));
+
+	KUNIT_ASSERT_EQ(test, t->validate_calls, 1U);
+	KUNIT_EXPECT_EQ(test, t->validate_features, offered);
+	KUNIT_ASSERT_EQ(test, t->probe_calls, 1U);
+	/* B dropped; the bit validate tried to add is not accepted either. */
+	KUNIT_EXPECT_EQ(test, t->probe_features, VBT_V1 | BIT_ULL(VBT_F_A));
+	KUNIT_EXPECT_EQ(test, virtio_mock_driver_features(m),
+			VBT_V1 | BIT_ULL(VBT_F_A));
+}
+
+static void virtio_bus_test_validate_error_fails_without_probe(struct kunit *test)
+{
+	struct vbt_driver *t = vbt_driver_new(test, VBT_DEV_A, VBT_VENDOR);
+	struct virtio_mock_device *m;
+
+	t->drv.validate_features = vbt_validate;
+	t->validate_ret = -EINVAL;
+	vbt_driver_register(test, t);
+	m = vbt_device(test, VBT_DEV_A, VBT_VENDOR, VBT_V1);
+
+	KUNIT_EXPECT_EQ(test, t->validate_calls, 1U);
+	KUNIT_EXPECT_EQ(test, t->probe_calls, 0U);
+	KUNIT_EXPECT_FALSE(test, vbt_bound(m, t));
+	KUNIT_EXPECT_TRUE(test, virtio_mock_status(m) & VIRTIO_CONFIG_S_FAILED);
+	KUNIT_EXPECT_FALSE(test, virtio_mock_status(m) &
+				 VIRTIO_CONFIG_S_FEATURES_OK);
+}
+
+/* A needs B; UNLISTED needs A or NOT_OFFERED: it falls with A. */
+static const struct virtio_feature_dep vbt_deps[] = {
+	{ VBT_F_A, BIT_ULL(VBT_F_B) },
+	{ VBT_F_UNLISTED, BIT_ULL(VBT_F_A) | BIT_ULL(VBT_F_NOT_OFFERED) },
+};
+
+static u64 vbt_drop_unmet(struct kunit *test, u64 features)
+{
+	struct virtio_mock_device *m = vbt_device(test, VBT_DEV_C, VBT_VENDOR,
+						  VBT_V1);
+	struct virtio_device *vdev = virtio_mock_vdev(m);
+
+	vdev->features = features;
+	virtio_drop_unmet_features(vdev, vbt_deps, ARRAY_SIZE(vbt_deps));
+	return vdev->features;
+}
+
+static void
+virtio_bus_test_feature_without_its_dependency_is_dropped(struct kunit *test)
+{
+	const u64 a = BIT_ULL(VBT_F_A), b = BIT_ULL(VBT_F_B);
+	const u64 u = BIT_ULL(VBT_F_UNLISTED);
+
+	KUNIT_EXPECT_EQ(test, vbt_drop_unmet(test, VBT_V1 | a), VBT_V1);
+	KUNIT_EXPECT_EQ(test, vbt_drop_unmet(test, VBT_V1 | a | b),
+			VBT_V1 | a | b);
+	/* Dropping A takes UNLISTED, listed after it, along. */
+	KUNIT_EXPECT_EQ(test, vbt_drop_unmet(test, a | u), 0ULL);
+	KUNIT_EXPECT_EQ(test, vbt_drop_unmet(test, a | b | u), a | b | u);
+	/* Any one of the needed bits is enough. */
+	KUNIT_EXPECT_EQ(test,
+			vbt_drop_unmet(test, u | BIT_ULL(VBT_F_NOT_OFFERED)),
+			u | BIT_ULL(VBT_F_NOT_OFFERED));
 }
 
 /* --- status -------------------------------------------------------------- */
@@ -752,6 +846,9 @@ static struct kunit_case virtio_bus_test_cases[] = {
 	KUNIT_CASE(virtio_bus_test_id_table_ends_at_zero_device),
 	KUNIT_CASE(virtio_bus_test_probe_sees_offered_features_the_driver_knows),
 	KUNIT_CASE(virtio_bus_test_unlisted_feature_is_not_accepted),
+	KUNIT_CASE(virtio_bus_test_validate_sees_negotiable_features_and_may_drop_some),
+	KUNIT_CASE(virtio_bus_test_validate_error_fails_without_probe),
+	KUNIT_CASE(virtio_bus_test_feature_without_its_dependency_is_dropped),
 	KUNIT_CASE(virtio_bus_test_registration_resets_and_acknowledges),
 	KUNIT_CASE(virtio_bus_test_status_bits_are_set_in_order),
 	KUNIT_CASE(virtio_bus_test_probe_runs_before_driver_ok),

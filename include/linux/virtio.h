@@ -144,11 +144,35 @@ void virtio_config_changed(struct virtio_device *dev);
 void virtio_break_device(struct virtio_device *dev);
 
 /**
+ * struct virtio_feature_dep - Extension: a feature bit and what it needs
+ * @fbit: the feature bit
+ * @needs: the bits of which at least one must be negotiated for @fbit to
+ *	be usable (VIRTIO 1.2 §2.2); for a bit that needs two others, two
+ *	entries.
+ *
+ * For virtio_drop_unmet_features(), from a driver's validate_features.
+ */
+struct virtio_feature_dep {
+	unsigned int fbit;
+	u64 needs;
+};
+
+void virtio_drop_unmet_features(struct virtio_device *dev,
+				const struct virtio_feature_dep *deps,
+				unsigned int n);
+
+/**
  * struct virtio_driver - operations for a virtio I/O driver
  * @driver: underlying device driver (populate name and owner).
  * @id_table: the ids serviced by this driver.
  * @feature_table: Extension: the feature bits the driver understands.
  * @feature_table_size: Extension: number of entries in @feature_table.
+ * @validate_features: Extension, optional: called with the features the
+ *	device offers and @feature_table lists in @dev->features, before they
+ *	are written to the device.  It may clear bits whose dependencies are
+ *	missing (VIRTIO 1.2 §2.2: a driver must not accept a feature without
+ *	the ones it depends on), or return a negative errno to refuse the
+ *	device.  Config space may be read; queues do not exist yet.
  * @probe: the function to call when a device is found.  Returns 0 or a
  *	negative errno.  Feature negotiation is complete when it runs; it may
  *	call virtio_device_ready() to use its queues before it returns.
@@ -162,6 +186,7 @@ struct virtio_driver {
 	const struct virtio_device_id *id_table;
 	const unsigned int *feature_table;
 	unsigned int feature_table_size;
+	int (*validate_features)(struct virtio_device *dev);
 	int (*probe)(struct virtio_device *dev);
 	void (*remove)(struct virtio_device *dev);
 	void (*config_changed)(struct virtio_device *dev);
