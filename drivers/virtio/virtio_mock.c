@@ -102,11 +102,12 @@ static void mock_get(struct virtio_device *vdev, unsigned int offset,
 {
 	struct virtio_mock_device *m = to_mock(vdev);
 
-	if (offset + len > m->p.config_len || offset + len < offset) {
+	if (offset + len > m->p.config_len || offset + len < offset)
 		memset(buf, 0, len);
-		return;
-	}
-	memcpy(buf, m->config + offset, len);
+	else
+		memcpy(buf, m->config + offset, len);
+	if (m->p.on_config_get)
+		m->p.on_config_get(m, offset, len, m->p.ctx);
 }
 
 static void mock_set(struct virtio_device *vdev, unsigned int offset,
@@ -431,7 +432,8 @@ EXPORT_SYMBOL_GPL(virtio_mock_driver_features);
  * @len: how many
  *
  * Bumps the config generation (§2.5.1) and raises a config-change
- * notification.
+ * notification.  May be called from &virtio_mock_params.on_config_get:
+ * the notice only schedules the driver's config_changed() for later.
  */
 void virtio_mock_set_config(struct virtio_mock_device *m, unsigned int offset,
 			    const void *buf, unsigned int len)
@@ -443,6 +445,29 @@ void virtio_mock_set_config(struct virtio_mock_device *m, unsigned int offset,
 	virtio_config_changed(&m->vdev);
 }
 EXPORT_SYMBOL_GPL(virtio_mock_set_config);
+
+/**
+ * virtio_mock_get_config - the config space bytes as the device holds them
+ * @m: the device
+ * @offset: where
+ * @buf: filled with the bytes, in the device's byte order; with zeroes when
+ *	the range is outside the config space
+ * @len: how many
+ *
+ * The device's own view: for checking what the driver wrote, without a
+ * config read the driver would make (&virtio_mock_params.on_config_get is
+ * not called).
+ */
+void virtio_mock_get_config(struct virtio_mock_device *m, unsigned int offset,
+			    void *buf, unsigned int len)
+{
+	if (WARN_ON(offset + len > m->p.config_len || offset + len < offset)) {
+		memset(buf, 0, len);
+		return;
+	}
+	memcpy(buf, m->config + offset, len);
+}
+EXPORT_SYMBOL_GPL(virtio_mock_get_config);
 
 /* --- the device side of the ring ------------------------------------------ */
 

@@ -33,7 +33,12 @@ struct virtio_mock_device;
  *	that cannot work with the features the driver accepted.
  * @on_notify: called when the driver notifies a queue, in the driver's
  *	context; the device may use buffers from it.  May be NULL.
- * @ctx: passed to @on_notify.
+ * @on_config_get: called each time the driver reads config space, in the
+ *	driver's context, with the offset and length of the read, after the
+ *	mock copied the bytes; the device may change config from it
+ *	(virtio_mock_set_config()), as a device that updates a field between
+ *	two of the driver's accesses (§2.5.1).  May be NULL.
+ * @ctx: passed to @on_notify and @on_config_get.
  */
 struct virtio_mock_params {
 	u32 device_id;
@@ -46,6 +51,8 @@ struct virtio_mock_params {
 	bool refuse_features_ok;
 	void (*on_notify)(struct virtio_mock_device *m, unsigned int qidx,
 			  void *ctx);
+	void (*on_config_get)(struct virtio_mock_device *m, unsigned int offset,
+			      unsigned int len, void *ctx);
 	void *ctx;
 };
 
@@ -102,6 +109,8 @@ unsigned int virtio_mock_status_log(struct virtio_mock_device *m,
 u64 virtio_mock_driver_features(struct virtio_mock_device *m);
 void virtio_mock_set_config(struct virtio_mock_device *m, unsigned int offset,
 			    const void *buf, unsigned int len);
+void virtio_mock_get_config(struct virtio_mock_device *m, unsigned int offset,
+			    void *buf, unsigned int len);
 
 /* Both layouts. */
 unsigned int virtio_mock_notifications(struct virtio_mock_device *m,
