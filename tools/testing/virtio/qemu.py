@@ -28,10 +28,14 @@ import queue
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
 import logparse
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "guest"))
+import fs_pattern  # noqa: E402  (guest/, shared with vtest-init.c's checks)
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 DISK_BYTES = 64 << 20
@@ -48,23 +52,78 @@ class Scenario:
     props: tuple = ()       # more properties of both devices, e.g. ("packed=on",)
     blk_props: tuple = ()   # of the disk only, e.g. ("queue-size=16",)
     append: tuple = ()      # more kernel command-line arguments
-    machine: str = "q35"    # QEMU's -M
+    machine: str = ""       # QEMU's -M; default: the guest's
     transport: str = "pci"  # "pci" or "mmio", see device()
     extra: tuple = ()       # more QEMU arguments, e.g. NICs
     interactive: bool = False
+    guest: str = "x86_64"   # a key of GUESTS
+    taps: int = 0           # queue pairs of host_bridge()'s taps; 0: none
+
+
+@dataclasses.dataclass(frozen=True)
+class Guest:
+    """An architecture: how QEMU boots it, and where `make kernel GUEST=` puts it."""
+    qemu: str
+    machine: str
+    console: str
+    image: str      # the kernel QEMU boots, in BUILD
+    initrd: str     # in BUILD, from mkinitramfs.sh
+    args: tuple = ()
+
+
+# Cross-built guests run guest/vtest-init.c (blk and rng tests) instead of
+# busybox; their disk comes formatted (ext2, guest/fs_pattern.py files).
+GUESTS = {
+    "x86_64": Guest("qemu-system-x86_64", "q35", "ttyS0",
+                    "obj/arch/x86/boot/bzImage", "initramfs.cpio.gz"),
+    "arm64": Guest("qemu-system-aarch64", "virt,gic-version=3", "ttyAMA0",
+                   "obj-arm64/arch/arm64/boot/Image", "initramfs-arm64.cpio.gz",
+                   ("-cpu", "cortex-a57")),
+    # Big-endian; the cap-* settings are the speculation mitigations TCG
+    # cannot provide, said up front instead of warned about.
+    "ppc64": Guest("qemu-system-ppc64",
+                   "pseries,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,"
+                   "cap-ccf-assist=off", "hvc0", "obj-ppc64/vmlinux",
+                   "initramfs-ppc64.cpio.gz", ("-cpu", "POWER9")),
+}
+FS_FILES = 8    # host-made files on a cross guest's disk (vtest.fs_files)
 
 
 NO_EVENT_NO_INDIRECT = ("event_idx=off", "indirect_desc=off")
 
-# Two virtio-net NICs on one QEMU hub: they reach each other and nothing
-# else.  net.sh tells them apart by MAC address.
-NICS = tuple(arg for i in (0, 1) for arg in (
-    "-netdev", f"hubport,id=n{i},hubid=0",
-    "-device", f"virtio-net-pci,netdev=n{i},id=nic{i},"
-               f"mac=52:54:00:99:00:0{i + 1},disable-legacy=on"))
+def nics(netdev, *props):
+    """Two virtio-net NICs; netdev(i) is NIC i's -netdev.  net.sh tells them
+    apart by MAC address."""
+    return tuple(arg for i in (0, 1) for arg in (
+        "-netdev", netdev(i),
+        "-device", ",".join((f"virtio-net-pci,netdev=n{i},id=nic{i}",
+                             f"mac=52:54:00:99:00:0{i + 1}", "disable-legacy=on",
+                             *props))))
+
+
+# On one QEMU hub the NICs reach each other and nothing else, but QEMU
+# offers no offloads and one queue pair on a hub.
+HUB_NICS = nics(lambda i: f"hubport,id=n{i},hubid=0")
+
+# Each NIC on a tap, both taps on a bridge in a network namespace of their
+# own (host_bridge()): the NICs still reach only each other, and QEMU offers
+# what a tap can do -- checksum and TSO offloads, several queue pairs.
+TAPS = ("vttap0", "vttap1")
+BRIDGE = "vtbr0"
+
+
+def tap_scenario(name, *props, queues=1, append=(), tests="net"):
+    """A net scenario on the tap bridge: props set on both NICs."""
+    if queues > 1:
+        props = (*props, "mq=on", f"vectors={2 * queues + 2}")
+    netdev = lambda i: (f"tap,id=n{i},ifname={TAPS[i]},script=no,downscript=no,"
+                        f"vhost=off,queues={queues}")
+    return Scenario(name, tests, extra=nics(netdev, *props), taps=queues,
+                    append=("vtest.net_link=nic0", *append))
+
 
 SCENARIOS = {s.name: s for s in (
-    Scenario("modern", "blk,rng,leaks"),
+    Scenario("modern", "blk,rng,leaks", append=("vtest.irq=per-queue",)),
     Scenario("transitional", "blk,rng", interface="transitional"),
     Scenario("packed", "blk,rng,leaks", props=("packed=on",)),
     Scenario("split-no-event-no-indirect", "blk,rng", props=NO_EVENT_NO_INDIRECT),
@@ -74,8 +133,10 @@ SCENARIOS = {s.name: s for s in (
     Scenario("legacy", "blk,rng", interface="legacy"),
     Scenario("forced-legacy", "blk,rng", interface="transitional",
              append=("virtio_pci.force_legacy=1",)),
-    Scenario("msix-shared", "blk,rng", blk_props=("num-queues=2", "vectors=2")),
-    Scenario("intx", "blk,rng", blk_props=("num-queues=2", "vectors=0")),
+    Scenario("msix-shared", "blk,rng", blk_props=("num-queues=2", "vectors=2"),
+             append=("vtest.irq=shared",)),
+    Scenario("intx", "blk,rng", blk_props=("num-queues=2", "vectors=0"),
+             append=("vtest.irq=intx",)),
     # microvm describes its virtio-mmio devices in ACPI; under TCG the
     # kernel needs to be told the TSC rate or it stalls calibrating it.
     Scenario("mmio-v2", "blk,rng", machine="microvm,acpi=on", transport="mmio",
@@ -84,7 +145,28 @@ SCENARIOS = {s.name: s for s in (
     Scenario("mmio-v1", "blk,rng", machine="microvm,acpi=on", transport="mmio",
              extra=("-global", "virtio-mmio.force-legacy=true"),
              append=("tsc_early_khz=2000000",)),
-    Scenario("net", "net,leaks", extra=NICS, append=("vtest.net_link=nic0",)),
+    Scenario("net", "net,leaks", extra=HUB_NICS, append=("vtest.net_link=nic0",)),
+    # Feature bits (§5.1.3): 0 CSUM, 1 GUEST_CSUM, 7 GUEST_TSO4, 11 HOST_TSO4,
+    # 15 MRG_RXBUF, 22 MQ, 34 RING_PACKED; vtest.net_features checks them.
+    tap_scenario("net-tap", append=("vtest.net_features=+0,+1,+7,+11,+15",)),
+    tap_scenario("net-no-csum", "csum=off", "guest_csum=off",
+                 append=("vtest.net_features=-0,-1,-7,-11",)),
+    tap_scenario("net-no-tso", "host_tso4=off", "host_tso6=off",
+                 "guest_tso4=off", "guest_tso6=off",
+                 append=("vtest.net_features=+0,+1,-7,-11",)),
+    tap_scenario("net-no-mrg-rxbuf", "mrg_rxbuf=off",
+                 append=("vtest.net_features=-15,+7",)),
+    tap_scenario("net-mq", queues=4, append=("vtest.net_pairs=4", "vtest.net_features=+22")),
+    tap_scenario("net-small-queue", "rx_queue_size=256", "tx_queue_size=256",
+                 "packed=on", append=("vtest.net_features=+34",)),
+    # Cross-built guests (make kernel initramfs GUEST=...): virt on arm64
+    # with virtio-mmio (version 2) and PCI; big-endian pseries with legacy
+    # (guest-endian) and modern (little-endian) PCI devices.
+    Scenario("arm64-mmio", "blk,rng", guest="arm64", transport="mmio",
+             extra=("-global", "virtio-mmio.force-legacy=false")),
+    Scenario("arm64-pci", "blk,rng", guest="arm64"),
+    Scenario("ppc64-legacy", "blk,rng", guest="ppc64", interface="legacy"),
+    Scenario("ppc64-modern", "blk,rng", guest="ppc64"),
     Scenario("demo", "demo"),
     Scenario("shell", "shell", interactive=True),
 )}
@@ -111,13 +193,13 @@ def device(scenario, kind, *props):
 
 def command(scenario, kernel, initrd, disk, qmp_path, append):
     """The QEMU command line: 2 CPUs, 1 GiB, serial console on stdio, QMP on qmp_path."""
-    if os.access("/dev/kvm", os.R_OK | os.W_OK):
-        accel = ["-accel", "kvm", "-accel", "tcg"]
-    else:
-        accel = ["-accel", "tcg"]
+    guest = GUESTS[scenario.guest]
+    accel = ["-accel", "tcg"]
+    if scenario.guest == "x86_64" and os.access("/dev/kvm", os.R_OK | os.W_OK):
+        accel = ["-accel", "kvm", *accel]
     return [
-        "qemu-system-x86_64", "-M", scenario.machine, *accel, "-m", "1G", "-smp", "2",
-        "-nographic", "-no-reboot", "-nic", "none",
+        guest.qemu, "-M", scenario.machine or guest.machine, *guest.args, *accel,
+        "-m", "1G", "-smp", "2", "-nographic", "-no-reboot", "-nic", "none",
         "-qmp", f"unix:{qmp_path},server=on,wait=off",
         "-kernel", kernel, "-initrd", initrd, "-append", append,
         "-drive", f"file={disk},format=raw,if=none,id=disk0",
@@ -203,21 +285,88 @@ def paths(scenario, build):
             os.path.join(build, f"qmp-{scenario.name}.sock"))
 
 
+NETNS = "vtest"    # the network namespace of the tap bridge and of QEMU
+
+
+def netns_sh(script):
+    subprocess.run(["ip", "netns", "exec", NETNS, "sh", "-ec", script], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+@contextlib.contextmanager
+def host_bridge(queues):
+    """TAPS on BRIDGE, with queues queues each, in a network namespace of
+    their own for the time of a boot; yields the prefix that runs QEMU there.
+
+    Nothing of the host's networking is in that namespace: no uplink, no
+    address, no firewall (bridge netfilter off), IPv6 off, so the guest's
+    frames go from one NIC to the other and nowhere else, and the host
+    sends none.  Needs root and /dev/net/tun: OSError otherwise.
+    """
+    taps = " ".join(TAPS)
+    mq = "multi_queue" if queues > 1 else ""
+    subprocess.run(["ip", "netns", "del", NETNS], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)    # left over from a killed run
+    try:
+        subprocess.run(["ip", "netns", "add", NETNS], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        netns_sh(f"""
+            for f in /proc/sys/net/bridge/bridge-nf-call-*; do
+                [ ! -e "$f" ] || echo 0 >"$f"
+            done
+            echo 1 >/proc/sys/net/ipv6/conf/default/disable_ipv6
+            ip link add {BRIDGE} type bridge
+            for tap in {taps}; do
+                ip tuntap add dev $tap mode tap {mq}
+                ip link set $tap master {BRIDGE} up
+            done
+            ip link set {BRIDGE} up""")
+        yield ["ip", "netns", "exec", NETNS]
+    except subprocess.CalledProcessError as e:
+        raise OSError(f"cannot set up the tap bridge in network namespace {NETNS}: "
+                      f"{e.stderr.strip()}") from e
+    finally:
+        subprocess.run(["ip", "netns", "del", NETNS], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+
+
+def host_network(scenario):
+    """What the scenario's NICs need on the host for the time of a boot; as
+    a context manager, it gives the prefix of QEMU's command."""
+    return host_bridge(scenario.taps) if scenario.taps else contextlib.nullcontext([])
+
+
+def make_ext2(disk, files):
+    """A DISK_BYTES ext2 image holding fs_pattern's files h0..h<files - 1>."""
+    with tempfile.TemporaryDirectory() as tmp:
+        fs_pattern.write_files(tmp, files)
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(disk)
+        subprocess.run(["mke2fs", "-q", "-F", "-t", "ext2", "-d", tmp, disk,
+                        f"{DISK_BYTES >> 10}k"], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+
+
 def prepare(scenario, build, kunit=False, kernel=None, initrd=None):
     """A fresh disk image and the QEMU command line for scenario."""
-    kernel = kernel or os.path.join(build, "obj", "arch", "x86", "boot", "bzImage")
-    initrd = initrd or os.path.join(build, "initramfs.cpio.gz")
-    for path, make in ((kernel, "make kernel"), (initrd, "make initramfs")):
+    guest = GUESTS[scenario.guest]
+    kernel = kernel or os.path.join(build, guest.image)
+    initrd = initrd or os.path.join(build, guest.initrd)
+    make = "make kernel initramfs" + ("" if scenario.guest == "x86_64"
+                                       else f" GUEST={scenario.guest}")
+    for path in (kernel, initrd):
         if not os.path.exists(path):
             raise FileNotFoundError(f"{path} missing: run '{make}'")
     disk, qmp_path = paths(scenario, build)
-    with open(disk, "wb") as f:
-        f.truncate(DISK_BYTES)
-    append = " ".join([
-        "console=ttyS0", "panic=-1", f"kunit.enable={int(kunit)}",
-        f"vtest={scenario.tests}", f"vtest.disk_sectors={DISK_BYTES // 512}",
-        *scenario.append,
-    ])
+    append = ["console=" + guest.console, "panic=-1", f"kunit.enable={int(kunit)}",
+              f"vtest={scenario.tests}", f"vtest.disk_sectors={DISK_BYTES // 512}"]
+    if scenario.guest == "x86_64":
+        with open(disk, "wb") as f:
+            f.truncate(DISK_BYTES)
+    else:
+        make_ext2(disk, FS_FILES)
+        append.append(f"vtest.fs_files={FS_FILES}")
+    append = " ".join([*append, *scenario.append])
     return command(scenario, kernel, initrd, disk, qmp_path, append)
 
 
@@ -254,7 +403,8 @@ def boot(scenario, build, kunit=False, timeout=TIMEOUT, echo=False,
             if request := logparse.host_request(line):
                 requests.put(request)
 
-    with open(log_path, "w") as log:
+    with open(log_path, "w") as log, host_network(scenario) as prefix:
+        cmd = [*prefix, *cmd]
         log.write("# " + " ".join(cmd) + "\n")
         start = time.monotonic()
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
@@ -289,15 +439,16 @@ def interactive(scenario, build, kunit=False, kernel=None, initrd=None):
     """Boot scenario with the console on this terminal; QEMU's exit code."""
     cmd = prepare(scenario, build, kunit, kernel, initrd)
     print(f"qemu.py: Ctrl-A X quits QEMU; QMP on {paths(scenario, build)[1]}", flush=True)
-    return subprocess.call(cmd)
+    with host_network(scenario) as prefix:
+        return subprocess.call([*prefix, *cmd])
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("scenario", choices=sorted(SCENARIOS))
     ap.add_argument("--build", default=os.environ.get("BUILD") or os.path.join(REPO, "build"))
-    ap.add_argument("--kernel", help="default: BUILD/obj/arch/x86/boot/bzImage")
-    ap.add_argument("--initrd", help="default: BUILD/initramfs.cpio.gz")
+    ap.add_argument("--kernel", help="default: the scenario's guest's, in BUILD")
+    ap.add_argument("--initrd", help="default: the scenario's guest's, in BUILD")
     ap.add_argument("--kunit", action="store_true", help="run the built-in KUnit suites")
     ap.add_argument("--timeout", type=int, default=TIMEOUT, help="seconds (default %(default)s)")
     ap.add_argument("--quiet", action="store_true", help="do not echo the console")

@@ -31,6 +31,32 @@ else
 	fail blk-capacity "/sys/block/$DISK/size is $got sectors, the host gave ${want:-?}"
 fi
 
+# The interrupt mode virtio_pci chose, from the names it gave its handlers
+# in /proc/interrupts: with vtest.irq=per-queue a config vector and one per
+# queue ("virtioN-config", "virtioN-<queue>"), shared a config vector and
+# one for all queues ("virtioN-virtqueues"), intx one line ("virtioN-intx").
+irq_mode() {
+	irqs=$(grep -o "$vdev-[a-z0-9.]*" /proc/interrupts)
+	has() { echo "$irqs" | grep -qx "$vdev-$1"; }
+	if has intx; then
+		echo intx
+	elif has config && has virtqueues; then
+		echo shared
+	elif has config && echo "$irqs" | grep -qv -e "-config$"; then
+		echo per-queue
+	else
+		echo "none of them (handlers: $(echo $irqs))"
+	fi
+}
+if want=$(cmdline_param vtest.irq); then
+	mode=$(irq_mode)
+	if [ "$mode" = "$want" ]; then
+		pass blk-irq-mode
+	else
+		fail blk-irq-mode "$vdev uses $mode, want $want"
+	fi
+fi
+
 # Raw I/O: sizes and offsets in bytes, unaligned to 4 KiB where allowed.
 end=$((got * 512))
 for io in 0:512 4096:4096 $((1048576 + 512)):1048576 \

@@ -14,6 +14,8 @@
 #   vtest.net_mb=N      MiB sent A->B (default 64); B->A sends a quarter
 #   vtest.net_pairs=N   queue pairs A must use (its rx-N/tx-N queues)
 #   vtest.net_mtu=N     the MTU A must start with (VIRTIO_NET_F_MTU)
+#   vtest.net_features=+N,-M,...  feature bits A must (+) or must not (-)
+#                       have negotiated: the device's properties took effect
 #   vtest.net_link=ID   run net-link: host_action asks for "set_link ID
 #                       off" (qemu.py's HOST_ACTIONS, by QMP; ID is A's
 #                       netdev or -device id), the guest waits up to 30 s
@@ -43,6 +45,7 @@ check() {
 		return 0
 	fi
 	fail "$name" "$(tail -n1 /tmp/net.why)"
+	sed "s/^/vtest: $name: /" /tmp/net.why
 	return 1
 }
 
@@ -149,6 +152,35 @@ tcp() {
 		d = t1 - t0; if (d < 0.01) d = 0.01
 		printf "%.1f MB/s (%d bytes in %.2f s)\n", b / d / 1e6, b, d }' \
 		>/tmp/net.rate
+}
+
+features_check() {
+	for f in $(echo "$1" | tr ',' ' '); do
+		bit=${f#[+-]}
+		if has_feature "$A" "$bit"; then
+			[ "${f%"$bit"}" = + ] || { echo "feature $bit negotiated, should not be"; return 1; }
+		else
+			[ "${f%"$bit"}" = - ] || { echo "feature $bit not negotiated"; return 1; }
+		fi
+	done
+}
+
+# Segmentation offload shows in the frame counts of net-tcp-out: TSO (A
+# sends) and guest TSO (B receives) carry it in far fewer frames than the
+# MTU would, here fewer than half.
+tso_check() {
+	mtu_frames=$((MB * 1048576 / 1448))
+	sent=$((txp1 - txp0))
+	got=$((rxp1 - rxp0))
+	if has_feature "$A" 11 && [ $sent -ge $((mtu_frames / 2)) ]; then
+		echo "HOST_TSO4: A sent $MB MiB in $sent frames, $mtu_frames at the MTU"
+		return 1
+	fi
+	if has_feature "$A" 7 && [ $got -ge $((mtu_frames / 2)) ]; then
+		echo "GUEST_TSO4: B got $MB MiB in $got frames, $mtu_frames at the MTU"
+		return 1
+	fi
+	echo "A sent $sent frames, B got $got"
 }
 
 stats_check() {
@@ -274,6 +306,15 @@ reload_check() {
 	in_ns ping -c 3 -W 2 $IP_A >/dev/null || { echo "no ping from $IP_B after reload"; return 1; }
 }
 
+# After a failure: what each side counted, and the interrupts.
+net_diag() {
+	for f in rx_packets tx_packets rx_dropped tx_dropped; do
+		echo "vtest: net-diag $A $f $(stat_of "$A" $f)"
+	done
+	in_ns cat /proc/net/dev | sed -n "s/^/vtest: net-diag ns /p"
+	grep virtio /proc/interrupts | sed "s/^/vtest: net-diag /"
+}
+
 if ! check net-setup setup; then
 	[ -z "$NSPID" ] || kill "$NSPID"
 	exit 0
@@ -286,10 +327,11 @@ else
 	fail net-driver "$A is bound to '${drv##*/}', not virtio_net"
 fi
 
-if ping -c 3 -W 2 $IP_B >/dev/null && in_ns ping -c 3 -W 2 $IP_A >/dev/null; then
+if ping -c 3 -w 10 $IP_B >/dev/null && in_ns ping -c 3 -w 10 $IP_A >/dev/null; then
 	pass net-ping
 else
 	fail net-ping "no echo between $IP_A and $IP_B"
+	net_diag
 fi
 # A full 1500-byte frame, and datagrams in six fragments.
 if ping -c 2 -W 2 -s 1472 $IP_B >/dev/null && ping -c 2 -W 2 -s 8000 $IP_B >/dev/null &&
@@ -299,15 +341,26 @@ else
 	fail net-ping-large "no echo with 1472 or 8000 bytes of payload"
 fi
 
+if want=$(cmdline_param vtest.net_features); then
+	check net-features features_check "$want"
+fi
+
 tx0=$(stat_of "$A" tx_bytes)
 rx0=$(ns_stat "$B" 1)
+txp0=$(stat_of "$A" tx_packets)
+rxp0=$(ns_stat "$B" 2)
 if check net-tcp-out tcp out "$MB" 5001; then
 	echo "VTEST INFO net-throughput $(cat /tmp/net.rate)"
 fi
+txp1=$(stat_of "$A" tx_packets)
+rxp1=$(ns_stat "$B" 2)
 if check net-tcp-in tcp in $(((MB + 3) / 4)) 5002; then
 	echo "VTEST INFO net-throughput-in $(cat /tmp/net.rate)"
 fi
 check net-stats stats_check
+if has_feature "$A" 11 || has_feature "$A" 7; then
+	check net-tso tso_check && echo "vtest: net-tso $(cat /tmp/net.why)"
+fi
 check net-threaded threaded_check
 
 if has_feature "$A" 18; then
