@@ -58,6 +58,7 @@ class Scenario:
     interactive: bool = False
     guest: str = "x86_64"   # a key of GUESTS
     taps: int = 0           # queue pairs of host_bridge()'s taps; 0: none
+    timeout: int = 0        # seconds the boot may take, if more than the caller's
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,7 +120,7 @@ def tap_scenario(name, *props, queues=1, append=(), tests="net"):
     netdev = lambda i: (f"tap,id=n{i},ifname={TAPS[i]},script=no,downscript=no,"
                         f"vhost=off,queues={queues}")
     return Scenario(name, tests, extra=nics(netdev, *props), taps=queues,
-                    append=("vtest.net_link=nic0", *append))
+                    append=("vtest.net_link=nic0", *append), timeout=900)
 
 
 SCENARIOS = {s.name: s for s in (
@@ -145,7 +146,9 @@ SCENARIOS = {s.name: s for s in (
     Scenario("mmio-v1", "blk,rng", machine="microvm,acpi=on", transport="mmio",
              extra=("-global", "virtio-mmio.force-legacy=true"),
              append=("tsc_early_khz=2000000",)),
-    Scenario("net", "net,leaks", extra=HUB_NICS, append=("vtest.net_link=nic0",)),
+    # 64 MiB at the 0.4-2 MB/s of TCG: up to 6 minutes.
+    Scenario("net", "net,leaks", extra=HUB_NICS, append=("vtest.net_link=nic0",),
+             timeout=900),
     # Feature bits (§5.1.3): 0 CSUM, 1 GUEST_CSUM, 7 GUEST_TSO4, 11 HOST_TSO4,
     # 15 MRG_RXBUF, 22 MQ, 34 RING_PACKED; vtest.net_features checks them.
     tap_scenario("net-tap", append=("vtest.net_features=+0,+1,+7,+11,+15",)),
@@ -378,6 +381,7 @@ def boot(scenario, build, kunit=False, timeout=TIMEOUT, echo=False,
     logged as a "qemu.py: host action ..." line (also in Boot.log).
     """
     cmd = prepare(scenario, build, kunit, kernel, initrd)
+    timeout = max(timeout, scenario.timeout)
     qmp_path = paths(scenario, build)[1]
     log_path = os.path.join(build, "logs", f"{scenario.name}.log")
     os.makedirs(os.path.dirname(log_path), exist_ok=True)
