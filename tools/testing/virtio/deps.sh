@@ -4,6 +4,9 @@
 # Install the Debian packages needed to build the patched kernel and to
 # boot and test it under QEMU.  Idempotent: only missing packages are
 # installed, and `apt-get update` runs only when something is missing.
+# Packages are installed without their recommendations, so everything
+# used is listed: the cross libcs (only recommended by the cross gccs)
+# link guest/vtest-init.c statically.
 set -euo pipefail
 
 PACKAGES=(
@@ -12,8 +15,8 @@ PACKAGES=(
 	ccache sparse						# speed, static checks
 	linux-source-6.12					# the base tree
 	qemu-system-x86 busybox-static e2fsprogs iproute2	# the guest
-	gcc-aarch64-linux-gnu qemu-system-arm			# the arm64 guest
-	gcc-powerpc64-linux-gnu qemu-system-ppc			# the ppc64 (BE) guest
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm	# the arm64 guest
+	gcc-powerpc64-linux-gnu libc6-dev-ppc64-cross qemu-system-ppc	# the ppc64 (BE) guest
 )
 
 installed() {
