@@ -7,6 +7,9 @@
 # Packages are installed without their recommendations, so everything
 # used is listed: the cross libcs (only recommended by the cross gccs)
 # link guest/vtest-init.c statically.
+#
+# usage: deps.sh [PACKAGE...]    with arguments, those packages instead
+#                                (tools/virtio/deps.sh uses that)
 set -euo pipefail
 
 PACKAGES=(
@@ -18,7 +21,10 @@ PACKAGES=(
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm	# the arm64 guest
 	gcc-powerpc64-linux-gnu libc6-dev-ppc64-cross qemu-system-ppc	# the ppc64 (BE) guest
 )
+[ $# -eq 0 ] || PACKAGES=("$@")
 
+# Not "dpkg -s | grep -q": under pipefail, grep quitting early can kill
+# dpkg with SIGPIPE and a present package looks missing.
 installed() {
 	[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
 }
