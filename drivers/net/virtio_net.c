@@ -3,9 +3,9 @@
  * Network driver for the virtio network device (VIRTIO 1.2 §5.1).
  *
  * Each queue pair (receiveqN, transmitqN) has two NAPI contexts.  A queue
- * callback schedules NAPI and turns further callbacks off (when that is
- * safe, see vnet_vq_napi()); the poll turns them back on with restart()
- * once it has caught up.
+ * callback schedules NAPI and leaves further callbacks off (see
+ * vnet_vq_napi()); the poll turns them back on with restart() once it has
+ * caught up.
  *
  * Receive buffers take one of three layouts, chosen at probe (§5.1.6.3):
  *  - mergeable (MRG_RXBUF): fragments of rx_buf_len bytes cut from pages;
@@ -201,20 +201,22 @@ static void vnet_update_link(struct vnet_info *vi)
 /* --- callbacks and NAPI -------------------------------------------------- */
 
 /*
- * Schedule @napi from a queue callback.  Returning false turns the queue's
- * callbacks off until the poll restarts them, but the ring does that after
- * we return: safe only when the poll cannot run before, i.e. when this CPU
- * scheduled NAPI and will poll it after the interrupt.  If NAPI is already
- * scheduled or disabled, or runs in a thread, callbacks stay on -- a poll
- * elsewhere may restart them first -- and a poll follows anyway
- * (NAPIF_STATE_MISSED, or the vnet_napi_run() after napi_enable()).
+ * Schedule @napi from a queue callback, and return false: callbacks stay
+ * off until the poll restarts them.  vring_interrupt() turned them off
+ * before calling us, so a poll that starts at once on another CPU (a NAPI
+ * thread) cannot have its restart undone.  If NAPI was already scheduled,
+ * napi_schedule_prep() marked it missed and the poll runs again; if it is
+ * disabled, whoever enables it polls (vnet_napi_run()).  Returning true
+ * would have the ring re-arm callbacks after we return, racing with the
+ * poll's own get_buf and restart on the other CPU: a re-arm that read the
+ * used index before the poll consumed it asks the device for an event it
+ * has already passed, and the queue falls silent for good.
  */
 static bool vnet_vq_napi(struct napi_struct *napi)
 {
-	if (!napi_schedule_prep(napi))
-		return true;
-	__napi_schedule(napi);
-	return test_bit(NAPI_STATE_THREADED, &napi->state);
+	if (napi_schedule_prep(napi))
+		__napi_schedule(napi);
+	return false;
 }
 
 static bool vnet_rx_done(struct virtqueue *vq)
@@ -231,12 +233,13 @@ static bool vnet_tx_done(struct virtqueue *vq)
 	return vnet_vq_napi(&vi->sq[vq->index / 2].napi);
 }
 
+/* vnet_cmd() takes the answer, and restarts callbacks before it waits. */
 static bool vnet_cvq_done(struct virtqueue *vq)
 {
 	struct vnet_info *vi = vq->vdev->priv;
 
 	complete(&vi->cmd_done);
-	return true;
+	return false;
 }
 
 /* Poll @napi soon, from process context. */
@@ -959,6 +962,9 @@ static int vnet_cmd(struct vnet_info *vi, u8 class, u8 cmd, const void *data,
 			err = left <= 0 ? -ETIMEDOUT : -EIO;
 			goto out_unlock;
 		}
+		/* Refused: the answer came meanwhile, take it. */
+		if (!cvq->vq_ops->restart(cvq))
+			continue;
 		wait_for_completion_timeout(&vi->cmd_done, left);
 	}
 	/* Legacy devices may report any length (§5.1.6.1). */

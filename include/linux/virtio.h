@@ -24,7 +24,8 @@ struct virtqueue_ops;
  * struct virtqueue - a queue to register buffers for sending or receiving.
  * @callback: the function to call when buffers are consumed (can be NULL).
  *	If this returns false, callbacks are suppressed until vq_ops->restart
- *	is called.
+ *	is called.  Return true only if no other context consumes the queue
+ *	meanwhile: the ring re-enables callbacks after this returns.
  * @vdev: the virtio device this queue was created for.
  * @vq_ops: the operations for this virtqueue (see below).
  * @priv: a pointer for the transport that created the queue to use.

@@ -456,9 +456,13 @@ def main():
     ap.add_argument("--kunit", action="store_true", help="run the built-in KUnit suites")
     ap.add_argument("--timeout", type=int, default=TIMEOUT, help="seconds (default %(default)s)")
     ap.add_argument("--quiet", action="store_true", help="do not echo the console")
+    ap.add_argument("--append", action="append", default=[], metavar="ARG",
+                    help="one more kernel argument, e.g. vtest.net_mb=8 (repeatable)")
     args = ap.parse_args()
 
     scenario = SCENARIOS[args.scenario]
+    if args.append:
+        scenario = dataclasses.replace(scenario, append=(*scenario.append, *args.append))
     try:
         if scenario.interactive:
             return interactive(scenario, args.build, args.kunit, args.kernel, args.initrd)

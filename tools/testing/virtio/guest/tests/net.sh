@@ -90,6 +90,16 @@ ns_stat() {
 		awk -v dev="$1:" -v f="$2" '$1 == dev { print $(f + 1) }'
 }
 
+# TCP segments retransmitted so far (/proc/net/snmp), here or, with
+# "retrans in_ns", in B's namespace: a slow transfer with many of them
+# lost frames on the way.
+retrans() {
+	"$@" cat /proc/net/snmp |
+		awk '$1 == "Tcp:" && !c { for (i = 2; i <= NF; i++)
+			if ($i == "RetransSegs") c = i; next }
+		     $1 == "Tcp:" { print $c }'
+}
+
 # Is feature bit $2 negotiated for NIC $1?
 has_feature() {
 	[ "$(cut -c$(($2 + 1)) "/sys/class/net/$1/device/features")" = 1 ]
@@ -349,13 +359,17 @@ tx0=$(stat_of "$A" tx_bytes)
 rx0=$(ns_stat "$B" 1)
 txp0=$(stat_of "$A" tx_packets)
 rxp0=$(ns_stat "$B" 2)
+re0=$(retrans)
 if check net-tcp-out tcp out "$MB" 5001; then
-	echo "VTEST INFO net-throughput $(cat /tmp/net.rate)"
+	echo "VTEST INFO net-throughput $(cat /tmp/net.rate)," \
+		"$(($(retrans) - re0)) segments retransmitted"
 fi
 txp1=$(stat_of "$A" tx_packets)
 rxp1=$(ns_stat "$B" 2)
+re0=$(retrans in_ns)
 if check net-tcp-in tcp in $(((MB + 3) / 4)) 5002; then
-	echo "VTEST INFO net-throughput-in $(cat /tmp/net.rate)"
+	echo "VTEST INFO net-throughput-in $(cat /tmp/net.rate)," \
+		"$(($(retrans in_ns) - re0)) segments retransmitted"
 fi
 check net-stats stats_check
 if has_feature "$A" 11 || has_feature "$A" 7; then
