@@ -22,6 +22,7 @@ Command (used by `make run` and `make shell`):
 import argparse
 import contextlib
 import dataclasses
+import fcntl
 import json
 import os
 import queue
@@ -289,6 +290,7 @@ def paths(scenario, build):
 
 
 NETNS = "vtest"    # the network namespace of the tap bridge and of QEMU
+NETNS_LOCK = "/run/vtest-netns.lock"    # one tap bridge at a time
 
 
 def netns_sh(script):
@@ -308,6 +310,14 @@ def host_bridge(queues):
     """
     taps = " ".join(TAPS)
     mq = "multi_queue" if queues > 1 else ""
+    # A second tap boot would tear down the first one's namespace.
+    lock = open(NETNS_LOCK, "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print(f"qemu.py: waiting for the other boot that uses the tap bridge "
+              f"({NETNS_LOCK})", file=sys.stderr, flush=True)
+        fcntl.flock(lock, fcntl.LOCK_EX)
     subprocess.run(["ip", "netns", "del", NETNS], stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL)    # left over from a killed run
     try:
@@ -331,6 +341,7 @@ def host_bridge(queues):
     finally:
         subprocess.run(["ip", "netns", "del", NETNS], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
+        lock.close()
 
 
 def host_network(scenario):
