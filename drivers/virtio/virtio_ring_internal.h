@@ -103,6 +103,7 @@ struct vring_virtqueue {
 	unsigned int num;
 
 	struct device *dma_dev;
+	bool dma_api;		/* else physical addresses: vring_use_dma_api() */
 	bool (*notify)(struct virtqueue *vq);
 	bool weak_barriers;	/* no VIRTIO_F_ORDER_PLATFORM */
 	bool event;		/* VIRTIO_F_EVENT_IDX / RING_EVENT_FLAGS_DESC */

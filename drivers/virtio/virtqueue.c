@@ -114,15 +114,29 @@ struct scatterlist *vring_sg_next(struct scatterlist *sg)
 	return sg;
 }
 
+/*
+ * Without VIRTIO_F_ACCESS_PLATFORM the device reaches guest memory by its
+ * physical address (§6.1), past whatever IOMMU or bus offset the platform
+ * puts in front of DMA (pseries maps PCI DMA at 2^59): the ring hands it
+ * physical addresses then, and uses the DMA API only with the feature.
+ */
+static bool vring_use_dma_api(const struct virtio_device *vdev)
+{
+	return virtio_has_feature(vdev, VIRTIO_F_ACCESS_PLATFORM);
+}
+
 int vring_map_one(struct vring_virtqueue *vvq, struct scatterlist *sg,
 		  bool in, struct vring_desc_extra *x)
 {
-	dma_addr_t addr = dma_map_page(vvq->dma_dev, sg_page(sg), sg->offset,
-				       sg->length,
-				       in ? DMA_FROM_DEVICE : DMA_TO_DEVICE);
+	dma_addr_t addr = page_to_phys(sg_page(sg)) + sg->offset;
 
-	if (unlikely(dma_mapping_error(vvq->dma_dev, addr)))
-		return -ENOMEM;
+	if (vvq->dma_api) {
+		addr = dma_map_page(vvq->dma_dev, sg_page(sg), sg->offset,
+				    sg->length,
+				    in ? DMA_FROM_DEVICE : DMA_TO_DEVICE);
+		if (unlikely(dma_mapping_error(vvq->dma_dev, addr)))
+			return -ENOMEM;
+	}
 	x->addr = addr;
 	x->len = sg->length;
 	x->flags = in ? VRING_DESC_F_WRITE : 0;
@@ -132,6 +146,8 @@ int vring_map_one(struct vring_virtqueue *vvq, struct scatterlist *sg,
 void vring_unmap_one(const struct vring_virtqueue *vvq,
 		     const struct vring_desc_extra *x)
 {
+	if (!vvq->dma_api)
+		return;
 	dma_unmap_page(vvq->dma_dev, x->addr, x->len,
 		       x->flags & VRING_DESC_F_WRITE ? DMA_FROM_DEVICE :
 						       DMA_TO_DEVICE);
@@ -191,6 +207,10 @@ unmap:
 /* Map a filled-in table for the device to read; false on failure. */
 bool vring_indirect_map(struct vring_virtqueue *vvq, struct vring_indirect *ind)
 {
+	if (!vvq->dma_api) {
+		ind->table_dma = virt_to_phys(ind->table);
+		return true;
+	}
 	ind->table_dma = dma_map_single(vvq->dma_dev, ind->table,
 					16 * ind->num, DMA_TO_DEVICE);
 	if (unlikely(dma_mapping_error(vvq->dma_dev, ind->table_dma))) {
@@ -205,7 +225,7 @@ void vring_indirect_free(const struct vring_virtqueue *vvq,
 {
 	unsigned int n;
 
-	if (ind->table_dma != DMA_MAPPING_ERROR)
+	if (vvq->dma_api && ind->table_dma != DMA_MAPPING_ERROR)
 		dma_unmap_single(vvq->dma_dev, ind->table_dma, 16 * ind->num,
 				 DMA_TO_DEVICE);
 	for (n = 0; n < ind->num; n++)
@@ -391,8 +411,16 @@ struct virtqueue *vring_create_virtqueue(struct virtio_device *vdev,
 	vvq->layout = packed ? &vring_packed_layout : &vring_split_layout;
 	vvq->ring_bytes = vvq->layout->bytes(p->num, max(p->align, 4U),
 					     offsets);
-	vvq->ring = dma_alloc_coherent(p->dma_dev, vvq->ring_bytes,
-				       &vvq->ring_dma, GFP_KERNEL);
+	vvq->dma_api = vring_use_dma_api(vdev);
+	if (vvq->dma_api) {
+		vvq->ring = dma_alloc_coherent(p->dma_dev, vvq->ring_bytes,
+					       &vvq->ring_dma, GFP_KERNEL);
+	} else {
+		vvq->ring = alloc_pages_exact(vvq->ring_bytes,
+					      GFP_KERNEL | __GFP_ZERO);
+		if (vvq->ring)
+			vvq->ring_dma = virt_to_phys(vvq->ring);
+	}
 	if (!vvq->ring)
 		goto err;
 	for (i = 0; i < 3; i++)
@@ -451,8 +479,11 @@ void vring_del_virtqueue(struct virtqueue *vq)
 	     dev_name(&vq->vdev->dev), vq->name, left);
 
 	list_del(&vq->list);
-	dma_free_coherent(vvq->dma_dev, vvq->ring_bytes, vvq->ring,
-			  vvq->ring_dma);
+	if (vvq->dma_api)
+		dma_free_coherent(vvq->dma_dev, vvq->ring_bytes, vvq->ring,
+				  vvq->ring_dma);
+	else
+		free_pages_exact(vvq->ring, vvq->ring_bytes);
 	kfree(vvq->extra);
 	kfree(vvq->state);
 	kfree(vvq);

@@ -13,9 +13,11 @@ struct ours_dev {
 	struct virtqueue *vq;
 };
 
+/* ACCESS_PLATFORM: the ring maps through the DMA API, which shim.c checks. */
 static inline u64 ours_features(bool packed, bool indirect, bool event)
 {
 	return BIT_ULL(VIRTIO_F_VERSION_1) |
+	       BIT_ULL(VIRTIO_F_ACCESS_PLATFORM) |
 	       (packed ? BIT_ULL(VIRTIO_F_RING_PACKED) : 0) |
 	       (indirect ? BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC) : 0) |
 	       (event ? BIT_ULL(VIRTIO_RING_F_EVENT_IDX) : 0);
