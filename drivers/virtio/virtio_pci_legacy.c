@@ -38,10 +38,23 @@ static void __iomem *vp_legacy_config(struct virtio_pci_device *vp,
 }
 
 /*
- * Fields are in the guest's byte order (§2.5.3) and the device answers any
- * access width as it would the natural one (§4.1.4.10): a value read at its
- * width is the field's value, stored as the CPU stores it.
+ * Fields are in the guest's byte order (§2.5.3), and a value read at the
+ * field's natural width is the field's value (§4.1.4.10), stored as the CPU
+ * stores it.  ioread16()/ioread32() convert from little-endian, so a
+ * big-endian guest reads (and writes) with the big-endian ones.
  */
+#ifdef CONFIG_CPU_BIG_ENDIAN
+#define vp_legacy_ioread16	ioread16be
+#define vp_legacy_ioread32	ioread32be
+#define vp_legacy_iowrite16	iowrite16be
+#define vp_legacy_iowrite32	iowrite32be
+#else
+#define vp_legacy_ioread16	ioread16
+#define vp_legacy_ioread32	ioread32
+#define vp_legacy_iowrite16	iowrite16
+#define vp_legacy_iowrite32	iowrite32
+#endif
+
 static void vp_legacy_read(void __iomem *p, void *buf, unsigned int len)
 {
 	u16 w;
@@ -49,16 +62,16 @@ static void vp_legacy_read(void __iomem *p, void *buf, unsigned int len)
 
 	switch (len) {
 	case 2:
-		w = ioread16(p);
+		w = vp_legacy_ioread16(p);
 		memcpy(buf, &w, sizeof(w));
 		break;
 	case 4:
 	case 8:
-		l = ioread32(p);
+		l = vp_legacy_ioread32(p);
 		memcpy(buf, &l, sizeof(l));
 		if (len == 4)
 			break;
-		l = ioread32(p + 4);
+		l = vp_legacy_ioread32(p + 4);
 		memcpy(buf + 4, &l, sizeof(l));
 		break;
 	default:
@@ -100,11 +113,11 @@ static void vp_legacy_set(struct virtio_device *vdev, unsigned int offset,
 	switch (len) {
 	case 2:
 		memcpy(&w, buf, sizeof(w));
-		iowrite16(w, p);
+		vp_legacy_iowrite16(w, p);
 		break;
 	case 4:
 		memcpy(&l, buf, sizeof(l));
-		iowrite32(l, p);
+		vp_legacy_iowrite32(l, p);
 		break;
 	default:
 		while (len--)
