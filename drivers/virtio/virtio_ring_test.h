@@ -10,15 +10,16 @@
  * KUnit actions take the ring, the device and the buffers down in that
  * order, so a failed assertion never leaks one into the next case.
  *
- * Buffers are kmalloc'ed, VRT_BUF_LEN bytes each, so that no two buffers
- * the device may write share a cache line (dma-debug reports overlapping
- * DMA_FROM_DEVICE mappings).  A buffer is also the token of the request it
- * starts.
+ * Buffers hold VRT_BUF_LEN bytes, each kmalloc'ed on a cache line of its
+ * own (128 bytes on ppc64), so that no two buffers the device may write
+ * share one: dma-debug reports overlapping DMA_FROM_DEVICE mappings.  A
+ * buffer is also the token of the request it starts.
  */
 #ifndef _DRIVERS_VIRTIO_RING_TEST_H
 #define _DRIVERS_VIRTIO_RING_TEST_H
 
 #include <kunit/test.h>
+#include <linux/cache.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/virtio.h>
@@ -105,7 +106,9 @@ static inline int vrt_start(struct kunit *test, u64 features, unsigned int num)
 
 	/* Allocated first so they are freed last, after the ring is gone. */
 	for (i = 0; i < VRT_NBUFS; i++) {
-		ctx->buf[i] = kunit_kzalloc(test, VRT_BUF_LEN, GFP_KERNEL);
+		/* kmalloc's power-of-two sizes are aligned to their size. */
+		ctx->buf[i] = kunit_kzalloc(test, max(VRT_BUF_LEN, L1_CACHE_BYTES),
+					    GFP_KERNEL);
 		if (!ctx->buf[i])
 			return -ENOMEM;
 	}
