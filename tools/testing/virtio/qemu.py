@@ -149,6 +149,11 @@ SCENARIOS = {s.name: s for s in (
     Scenario("mmio-v1", "blk,rng", machine="microvm,acpi=on", transport="mmio",
              extra=("-global", "virtio-mmio.force-legacy=true"),
              append=("tsc_early_khz=2000000",)),
+    # Without ACPI, microvm describes each device on the kernel command
+    # line instead (auto-kernel-cmdline): virtio_mmio.device=512@<base>:<irq>.
+    Scenario("mmio-cmdline", "blk,rng", machine="microvm,acpi=off", transport="mmio",
+             extra=("-global", "virtio-mmio.force-legacy=false"),
+             append=("tsc_early_khz=2000000",)),
     # 64 MiB at the 0.4-2 MB/s of TCG: up to 6 minutes.
     Scenario("net", "net,leaks", extra=HUB_NICS, append=("vtest.net_link=nic0",),
              timeout=900),

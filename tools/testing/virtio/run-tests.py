@@ -45,6 +45,7 @@ QEMU_SCENARIOS = (      # modern first: it also runs KUnit
     "modern", "transitional", "packed", "split-no-event-no-indirect",
     "packed-no-event-no-indirect", "small-queue",
     "legacy", "forced-legacy", "msix-shared", "intx", "mmio-v2", "mmio-v1",
+    "mmio-cmdline",
     "net", "net-tap", "net-no-csum", "net-no-tso", "net-no-mrg-rxbuf",
     "net-mq", "net-small-queue",
 )
