@@ -50,7 +50,7 @@ QEMU_SCENARIOS = (      # modern first: it also runs KUnit
     "net-mq", "net-small-queue",
 )
 # Cross-built guests: arm64; big-endian ppc64 (legacy virtio devices are
-# guest-endian there, modern ones little-endian) once it boots.
+# guest-endian there, modern ones little-endian).
 CROSS_SCENARIOS = {
     "arm64": ("arm64-mmio", "arm64-pci"),
     "ppc64": ("ppc64-legacy", "ppc64-modern"),
