@@ -128,9 +128,11 @@ static bool vring_use_dma_api(const struct virtio_device *vdev)
 int vring_map_one(struct vring_virtqueue *vvq, struct scatterlist *sg,
 		  bool in, struct vring_desc_extra *x)
 {
-	dma_addr_t addr = page_to_phys(sg_page(sg)) + sg->offset;
+	dma_addr_t addr;
 
-	if (vvq->dma_api) {
+	if (!vvq->dma_api) {
+		addr = page_to_phys(sg_page(sg)) + sg->offset;
+	} else {
 		addr = dma_map_page(vvq->dma_dev, sg_page(sg), sg->offset,
 				    sg->length,
 				    in ? DMA_FROM_DEVICE : DMA_TO_DEVICE);
