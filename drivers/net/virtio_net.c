@@ -565,25 +565,38 @@ static bool vnet_rx_gso_ok(const struct vnet_info *vi, u8 gso_type)
 	}
 }
 
+/*
+ * The checksum and segmentation state of the device's header (§5.1.6.4)
+ * onto @skb, which starts at the Ethernet header.  -EINVAL for a header
+ * the driver must not accept (§5.1.6.4.1): the caller drops the packet.
+ */
+static int vnet_rx_hdr(const struct vnet_info *vi, struct sk_buff *skb,
+		       struct virtio_net_hdr *hdr)
+{
+	/* Flags of features not negotiated mean nothing. */
+	hdr->flags &= vi->rx_flags;
+	if (!vnet_rx_gso_ok(vi, hdr->gso_type) ||
+	    virtio_net_hdr_to_skb(skb, hdr,
+				  virtio_is_little_endian(vi->vdev)))
+		return -EINVAL;
+	/* NEEDS_CSUM made it CHECKSUM_PARTIAL, which says more. */
+	if ((hdr->flags & VIRTIO_NET_HDR_F_DATA_VALID) &&
+	    skb->ip_summed == CHECKSUM_NONE)
+		skb->ip_summed = CHECKSUM_UNNECESSARY;
+	return 0;
+}
+
 static void vnet_rx_finish(struct vnet_rq *rq, struct sk_buff *skb,
 			   struct virtio_net_hdr *hdr)
 {
 	struct vnet_info *vi = rq->vi;
 	unsigned int bytes = skb->len;
 
-	/* Flags of features not negotiated mean nothing (§5.1.6.4.1). */
-	hdr->flags &= vi->rx_flags;
-	if (!vnet_rx_gso_ok(vi, hdr->gso_type) ||
-	    virtio_net_hdr_to_skb(skb, hdr,
-				  virtio_is_little_endian(vi->vdev))) {
+	if (vnet_rx_hdr(vi, skb, hdr)) {
 		kfree_skb(skb);
 		vnet_rx_count(rq, VNET_RX_ERRORS, 1);
 		return;
 	}
-	/* NEEDS_CSUM made it CHECKSUM_PARTIAL, which says more. */
-	if ((hdr->flags & VIRTIO_NET_HDR_F_DATA_VALID) &&
-	    skb->ip_summed == CHECKSUM_NONE)
-		skb->ip_summed = CHECKSUM_UNNECESSARY;
 	skb->protocol = eth_type_trans(skb, vi->dev);
 	skb_record_rx_queue(skb, rq->index);
 
@@ -1335,6 +1348,22 @@ static void vnet_del_vqs(struct vnet_info *vi)
 }
 
 /* Receive buffer layout (§5.1.6.3.1); checks the rings can hold it. */
+/* The header's size and the receive flags we honour, from the features. */
+static void vnet_setup_hdr(struct vnet_info *vi)
+{
+	struct virtio_device *vdev = vi->vdev;
+
+	vi->legacy = !virtio_has_feature(vdev, VIRTIO_F_VERSION_1);
+	vi->hdr_len = VNET_HDR_LEN;
+	/* §5.1.6.1: the legacy header has num_buffers only with MRG_RXBUF. */
+	if (vi->legacy && !virtio_has_feature(vdev, VIRTIO_NET_F_MRG_RXBUF))
+		vi->hdr_len = sizeof(struct virtio_net_hdr);
+	vi->rx_flags = 0;
+	if (virtio_has_feature(vdev, VIRTIO_NET_F_GUEST_CSUM))
+		vi->rx_flags = VIRTIO_NET_HDR_F_NEEDS_CSUM |
+			       VIRTIO_NET_HDR_F_DATA_VALID;
+}
+
 static int vnet_setup_rx(struct vnet_info *vi)
 {
 	struct virtio_device *vdev = vi->vdev;
@@ -1365,9 +1394,6 @@ static int vnet_setup_rx(struct vnet_info *vi)
 		vi->rx_buf_len = vi->hdr_len + VNET_FRAME;
 		vi->rx_descs = 1 + vi->legacy;
 	}
-	if (virtio_has_feature(vdev, VIRTIO_NET_F_GUEST_CSUM))
-		vi->rx_flags = VIRTIO_NET_HDR_F_NEEDS_CSUM |
-			       VIRTIO_NET_HDR_F_DATA_VALID;
 
 	for (i = 0; i < vi->max_pairs; i++) {
 		if (virtqueue_get_vring_size(vi->rq[i].vq) < vi->rx_descs ||
@@ -1476,11 +1502,7 @@ static int vnet_probe(struct virtio_device *vdev)
 	/* vnet_validate_features() saw to the controlq these need. */
 	vi->ctrl_rx = virtio_has_feature(vdev, VIRTIO_NET_F_CTRL_RX);
 	vi->ctrl_mac = virtio_has_feature(vdev, VIRTIO_NET_F_CTRL_MAC_ADDR);
-	vi->legacy = !virtio_has_feature(vdev, VIRTIO_F_VERSION_1);
-	vi->hdr_len = VNET_HDR_LEN;
-	/* §5.1.6.1: the legacy header has num_buffers only with MRG_RXBUF. */
-	if (vi->legacy && !virtio_has_feature(vdev, VIRTIO_NET_F_MRG_RXBUF))
-		vi->hdr_len = sizeof(struct virtio_net_hdr);
+	vnet_setup_hdr(vi);
 	spin_lock_init(&vi->refill_lock);
 	INIT_DELAYED_WORK(&vi->refill, vnet_refill_work);
 	mutex_init(&vi->cmd_lock);
@@ -1623,3 +1645,7 @@ module_virtio_driver(vnet_driver);
 
 MODULE_DESCRIPTION("Virtio network driver");
 MODULE_LICENSE("GPL");
+
+#if IS_ENABLED(CONFIG_VIRTIO_NET_KUNIT_TEST)
+#include "virtio_net_test.c"
+#endif

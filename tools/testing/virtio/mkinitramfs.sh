@@ -4,7 +4,8 @@
 # Pack the test guest's root filesystem, with the kernel modules from the
 # guest's object tree (modules_install, which runs depmod):
 #  - GUEST=x86_64 (default): $BUILD/initramfs.cpio.gz from $BUILD/obj, with
-#    static busybox and its applet links, our init and the guest tests;
+#    static busybox and its applet links, ethtool and its libraries, our
+#    init and the guest tests;
 #  - GUEST=arm64 or ppc64: $BUILD/initramfs-$GUEST.cpio.gz from
 #    $BUILD/obj-$GUEST, with guest/vtest-init.c cross-compiled as /init
 #    (Debian has no busybox for big-endian ppc64) and /lib/modules/load.list
@@ -19,6 +20,7 @@ BUILD=${1:-${BUILD:-$REPO/build}}
 SRC=${SRC:-$BUILD/linux-source-6.12}
 GUEST=${GUEST:-x86_64}
 BUSYBOX=${BUSYBOX:-/bin/busybox}
+ETHTOOL=${ETHTOOL:-/usr/sbin/ethtool}
 case $GUEST in
 x86_64) KARCH=() CROSS= SUFFIX= ;;
 arm64) KARCH=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-) CROSS=aarch64-linux-gnu- SUFFIX=-arm64 ;;
@@ -45,10 +47,15 @@ if [ "$GUEST" = x86_64 ]; then
 	if ldd "$BUSYBOX" >/dev/null 2>&1; then
 		die "$BUSYBOX is dynamically linked: install busybox-static"
 	fi
+	[ -x "$ETHTOOL" ] || die "no $ETHTOOL: run 'make deps' (ethtool)"
 	mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,tests}
 	cp "$BUSYBOX" "$ROOT/bin/busybox"
 	for applet in $("$BUSYBOX" --list-full); do
 		[ -e "$ROOT/$applet" ] || ln -s /bin/busybox "$ROOT/$applet"
+	done
+	# ethtool, with the libraries it links (busybox has none).
+	for f in "$ETHTOOL" $(ldd "$ETHTOOL" | grep -o '/[^ ]*'); do
+		install -D "$f" "$ROOT$f"
 	done
 	install -m 0755 "$HERE/guest/init" "$ROOT/init"
 	install -m 0644 "$HERE"/guest/tests/*.sh "$ROOT/tests/"
@@ -58,7 +65,9 @@ else
 		die "cannot build guest/vtest-init.c with ${CROSS}gcc"
 	# The drivers under test are modules, so that the tests can unload
 	# and reload them; the virtio core and transports are built in.
-	(cd "$ROOT" && find lib/modules -name 'virtio_blk.ko' -o -name 'virtio-rng.ko' |
+	# virtio_net has no device here; its KUnit suite runs when it loads.
+	(cd "$ROOT" && find lib/modules -name 'virtio_blk.ko' -o -name 'virtio-rng.ko' \
+		-o -name 'virtio_net.ko' |
 		sed 's|^|/|') >"$ROOT/lib/modules/load.list"
 fi
 

@@ -6,8 +6,8 @@
 # namespace) talk through the hub only.  Checks: ping both ways (also
 # fragmented), a TCP transfer each way checked with sha256 on the far side,
 # counters, threaded NAPI, promiscuous mode and MAC address through the
-# controlq, queue pairs, link down/up driven by the host, unbind/bind and
-# module reload while a transfer runs.
+# controlq, queue pairs, ethtool -i/-S/-l/-L, link down/up driven by the
+# host, unbind/bind and module reload while a transfer runs.
 #
 # The host gives A the MAC address 52:54:00:99:00:01 and B 52:54:00:99:00:02,
 # and may put on the kernel command line:
@@ -263,6 +263,52 @@ pairs_check() {
 	ping -c 3 -W 2 $IP_B >/dev/null || { echo "no ping"; return 1; }
 }
 
+# ethtool -i and -S: the driver's name, and per-queue counters that add up
+# to the NIC's (read between two reads of the NIC's, for stray frames).
+ethtool_info_check() {
+	ethtool -i "$A" >/tmp/net.eth || { echo "ethtool -i $A failed"; return 1; }
+	grep -qx 'driver: virtio_net' /tmp/net.eth ||
+		{ echo "ethtool -i $A: $(head -n1 /tmp/net.eth)"; return 1; }
+	for c in rx_packets tx_packets; do
+		lo=$(stat_of "$A" $c)
+		ethtool -S "$A" >/tmp/net.eth || { echo "ethtool -S $A failed"; return 1; }
+		hi=$(stat_of "$A" $c)
+		sum=$(awk -v c="${c%_packets}" -F'[ :]+' '
+			$2 ~ "^" c "[0-9]+_packets$" { s += $3 } END { print s + 0 }' /tmp/net.eth)
+		[ "$sum" -ge "$lo" ] && [ "$sum" -le "$hi" ] ||
+			{ echo "ethtool -S $A: ${c%_packets}N_packets add up to $sum, the NIC counted $lo..$hi"; return 1; }
+	done
+}
+
+# combined PREFIX: the Combined count under ethtool -l's "Pre-set maximums"
+# (max) or "Current hardware settings" (cur).
+combined() {
+	ethtool -l "$A" | awk -v want="$1" '
+		/^Pre-set maximums/ { s = "max" } /^Current hardware/ { s = "cur" }
+		/^Combined:/ && s == want { print $2 }'
+}
+
+# ethtool -l/-L: queue pairs in use changed with a transfer running, then
+# a checked transfer on each count; a count beyond the maximum is refused.
+ethtool_channels_check() {
+	max=$(combined max)
+	cur=$(combined cur)
+	[ -n "$max" ] && [ "$cur" = "$(ls -d /sys/class/net/"$A"/queues/rx-* | wc -l)" ] ||
+		{ echo "ethtool -l $A: combined max '$max', current '$cur'"; return 1; }
+	! ethtool -L "$A" combined $((max + 1)) 2>/dev/null ||
+		{ echo "ethtool -L $A combined $((max + 1)) succeeded, max $max"; return 1; }
+	[ "$(combined cur)" = "$cur" ] || { echo "a refused ethtool -L changed the pairs"; return 1; }
+	for n in $(printf '%s\n' 1 "$max" "$cur" | uniq); do
+		load_start
+		ethtool -L "$A" combined "$n" 2>&1
+		rc=$?
+		load_stop
+		[ $rc = 0 ] || { echo "ethtool -L $A combined $n failed"; return 1; }
+		pairs_check "$n" && tcp out 4 5006 || return 1
+		echo "$n of $max pairs: $(cat /tmp/net.rate)"
+	done
+}
+
 link_check() {
 	host_action set_link "$1" off >&3
 	retry 150 carrier_is "$A" 0 || { echo "carrier of $A still up 30 s after 'set_link $1 off'"; return 1; }
@@ -404,6 +450,9 @@ if want=$(cmdline_param vtest.net_mtu); then
 		fail net-mtu "$A has MTU $(cat "/sys/class/net/$A/mtu"), the device said $want"
 	fi
 fi
+check net-ethtool-info ethtool_info_check
+check net-ethtool-channels ethtool_channels_check &&
+	sed 's/^/vtest: net-ethtool-channels /' /tmp/net.why
 if id=$(cmdline_param vtest.net_link); then
 	check net-link link_check "$id"
 fi
