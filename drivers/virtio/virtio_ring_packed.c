@@ -315,6 +315,12 @@ static bool packed_restart_delayed(struct virtqueue *vq)
 	return packed_arm(vq, packed_pos_wrap(pos, wrap));
 }
 
+static irqreturn_t packed_interrupt(struct vring_virtqueue *vvq)
+{
+	return vring_interrupt_body(vvq, packed_pending, packed_disable_cb,
+				    packed_rearm);
+}
+
 static size_t packed_bytes(unsigned int num, unsigned int align,
 			   size_t offsets[3])
 {
@@ -350,9 +356,7 @@ const struct vring_layout vring_packed_layout = {
 		.shutdown = vring_shutdown,
 		.detach_unused_buf = vring_detach_unused_buf,
 	},
-	.pending = packed_pending,
-	.disable_cb = packed_disable_cb,
-	.rearm = packed_rearm,
+	.interrupt = packed_interrupt,
 	.init = packed_init,
 	.bytes = packed_bytes,
 };

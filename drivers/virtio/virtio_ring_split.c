@@ -329,6 +329,12 @@ static bool split_restart_delayed(struct virtqueue *vq)
 	return split_arm(vq, last + outstanding * 3 / 4);
 }
 
+static irqreturn_t split_interrupt(struct vring_virtqueue *vvq)
+{
+	return vring_interrupt_body(vvq, split_pending, split_disable_cb,
+				    split_rearm);
+}
+
 static size_t split_bytes(unsigned int num, unsigned int align,
 			  size_t offsets[3])
 {
@@ -359,9 +365,7 @@ const struct vring_layout vring_split_layout = {
 		.shutdown = vring_shutdown,
 		.detach_unused_buf = vring_detach_unused_buf,
 	},
-	.pending = split_pending,
-	.disable_cb = split_disable_cb,
-	.rearm = split_rearm,
+	.interrupt = split_interrupt,
 	.init = split_init,
 	.bytes = split_bytes,
 };
