@@ -85,6 +85,11 @@ static int packed_add_buf(struct virtqueue *vq, struct scatterlist sg[],
 		i = vvq->extra[id].next;
 		total = 1;
 	} else {
+		struct vring_desc_extra *extra = vvq->extra;
+		struct vring_packed_desc *desc = p->desc;
+		u16 pos = head_pos, avail_used = p->avail_used_flags;
+		bool wrap = p->avail_wrap;
+
 		if (total > vvq->num_free)
 			return -ENOSPC;
 		/*
@@ -93,35 +98,43 @@ static int packed_add_buf(struct virtqueue *vq, struct scatterlist sg[],
 		 */
 		in_len = 0;
 		for (n = 0; n < total; n++) {
-			struct vring_desc_extra *x = &vvq->extra[i];
 			bool in = n >= out_num;
-			u16 next = x->next;
 
-			if (vring_map_one(vvq, sg, in, x))
+			if (vring_map_one(vvq, sg, in, &extra[i]))
 				goto unmap;
-			x->next = next;
 			if (in)
 				in_len += sg->length;
 			if (n + 1 < total)
 				sg = vring_sg_next(sg);
 			prev = i;
-			i = next;
+			i = extra[i].next;
 		}
-		for (n = 0, i = id; n < total; n++, i = vvq->extra[i].next) {
-			const struct vring_desc_extra *x = &vvq->extra[i];
-			u16 flags = x->flags | p->avail_used_flags |
+		/*
+		 * The position and wrap state live in locals while the ring is
+		 * written: the compiler cannot tell those stores from *p and
+		 * would reload them after each one.
+		 */
+		for (n = 0, i = id; n < total; n++) {
+			const struct vring_desc_extra *x = &extra[i];
+			u16 flags = x->flags | avail_used |
 				    (n + 1 < total ? VRING_DESC_F_NEXT : 0);
 
-			packed_write_desc(&p->desc[p->next_avail], x->addr,
-					  x->len, id);
+			packed_write_desc(&desc[pos], x->addr, x->len, id);
 			/* The head's flags go last: they publish the chain. */
 			if (n)
-				p->desc[p->next_avail].flags = cpu_to_le16(flags);
+				desc[pos].flags = cpu_to_le16(flags);
 			else
 				head_flags = flags;
-			packed_advance(vvq);
+			i = x->next;
+			if (unlikely(++pos == vvq->num)) {
+				pos = 0;
+				wrap = !wrap;
+				avail_used ^= PACKED_AVAIL | PACKED_USED;
+			}
 		}
-		i = vvq->extra[prev].next;
+		p->next_avail = pos;
+		p->avail_wrap = wrap;
+		p->avail_used_flags = avail_used;
 	}
 
 	vvq->state[id] = (struct vring_desc_state) {

@@ -78,18 +78,17 @@ static int split_add_direct(struct vring_virtqueue *vvq,
 			    struct scatterlist *sg, unsigned int out_num,
 			    unsigned int in_num, void *data, u16 *headp)
 {
+	struct vring_desc_extra *extra = vvq->extra;
 	unsigned int total = out_num + in_num, n;
 	u16 head = vvq->free_head, i = head, prev = head;
 	u32 in_len = 0;
 
 	for (n = 0; n < total; n++) {
-		struct vring_desc_extra *x = &vvq->extra[i];
+		struct vring_desc_extra *x = &extra[i];
 		bool in = n >= out_num;
-		u16 next = x->next;
 
 		if (vring_map_one(vvq, sg, in, x))
 			goto unmap;
-		x->next = next;
 		if (in)
 			in_len += sg->length;
 		if (n + 1 < total) {
@@ -98,7 +97,7 @@ static int split_add_direct(struct vring_virtqueue *vvq,
 		}
 		split_write_desc(vvq, i, x);
 		prev = i;
-		i = next;
+		i = x->next;
 	}
 
 	vvq->state[head] = (struct vring_desc_state) {
