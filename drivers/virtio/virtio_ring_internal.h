@@ -288,14 +288,12 @@ static inline bool vring_check_used(struct vring_virtqueue *vvq, u32 id,
 static inline void *vring_detach(struct vring_virtqueue *vvq, u16 id)
 {
 	struct vring_desc_state *st = &vvq->state[id];
+	struct vring_indirect *ind = st->indirect;
 	void *data = st->data;
 	u16 i = id;
 	unsigned int n;
 
-	if (st->indirect) {
-		vring_indirect_free(vvq, st->indirect);
-		st->indirect = NULL;
-	} else if (vvq->dma_api) {
+	if (!ind && vvq->dma_api) {
 		for (n = 0; n < st->ndescs; n++, i = vvq->extra[i].next)
 			vring_unmap_one(vvq, &vvq->extra[i]);
 	}
@@ -304,6 +302,11 @@ static inline void *vring_detach(struct vring_virtqueue *vvq, u16 id)
 	vvq->num_free += st->ndescs;
 	WRITE_ONCE(vvq->completed, vvq->completed + 1);
 	st->data = NULL;
+	/* Last, so that little is live across the call. */
+	if (ind) {
+		st->indirect = NULL;
+		vring_indirect_free(vvq, ind);
+	}
 	return data;
 }
 
@@ -328,13 +331,13 @@ static inline void vring_notify(struct vring_virtqueue *vvq)
  *	get_buf on another CPU.
  * @disable_cb: stop asking the device for used buffer notifications.
  * @rearm: ask for them again from interrupt context, where the driver's
- *	lock is not held; true when used buffers are waiting.
+ *	lock is not held; its barrier orders that before a @pending look.
  */
 static __always_inline irqreturn_t
 vring_interrupt_body(struct vring_virtqueue *vvq,
 		     bool (*pending)(const struct vring_virtqueue *vvq),
 		     void (*disable_cb)(struct vring_virtqueue *vvq),
-		     bool (*rearm)(struct vring_virtqueue *vvq))
+		     void (*rearm)(struct vring_virtqueue *vvq))
 {
 	bool (*callback)(struct virtqueue *vq) = vvq->vq.callback;
 
@@ -355,8 +358,13 @@ vring_interrupt_body(struct vring_virtqueue *vvq,
 		disable_cb(vvq);
 		if (!callback(&vvq->vq))
 			break;
-		/* A callback that took nothing left the rest on purpose. */
-		if (!rearm(vvq) || READ_ONCE(vvq->completed) == done)
+		rearm(vvq);
+		/*
+		 * A callback that took nothing left the rest on purpose;
+		 * only one that took some is called again for what came
+		 * in meanwhile.
+		 */
+		if (READ_ONCE(vvq->completed) == done || !pending(vvq))
 			break;
 	}
 	return IRQ_HANDLED;

@@ -318,10 +318,9 @@ static bool packed_arm(struct virtqueue *vq, u16 event)
 	return true;
 }
 
-static bool packed_rearm(struct vring_virtqueue *vvq)
+static void packed_rearm(struct vring_virtqueue *vvq)
 {
 	packed_enable_cb(vvq, READ_ONCE(vvq->packed.last_used));
-	return packed_pending(vvq);
 }
 
 static bool packed_restart(struct virtqueue *vq)

@@ -310,10 +310,9 @@ static bool split_arm(struct virtqueue *vq, u16 event)
 	return true;
 }
 
-static bool split_rearm(struct vring_virtqueue *vvq)
+static void split_rearm(struct vring_virtqueue *vvq)
 {
 	split_enable_cb(vvq, READ_ONCE(vvq->split.last_used_idx));
-	return split_pending(vvq);
 }
 
 /*
