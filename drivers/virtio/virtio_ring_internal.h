@@ -162,8 +162,8 @@ static inline void vring_mb(const struct vring_virtqueue *vvq)
 }
 
 void vring_break(struct vring_virtqueue *vvq, const char *why);
-u32 vring_used_len_clamp(struct vring_virtqueue *vvq, u32 len, u32 max);
-void vring_notify_early(struct vring_virtqueue *vvq);
+u32 __cold vring_used_len_clamp(struct vring_virtqueue *vvq, u32 len, u32 max);
+void __cold vring_notify_early(struct vring_virtqueue *vvq);
 struct vring_indirect *vring_indirect_alloc(struct vring_virtqueue *vvq,
 					    struct scatterlist *sg,
 					    unsigned int out_num,
