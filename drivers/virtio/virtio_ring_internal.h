@@ -50,15 +50,8 @@ struct vring_virtqueue;
 /* Per layout: what the shared code needs besides struct virtqueue_ops. */
 struct vring_layout {
 	struct virtqueue_ops ops;
-	/* Used buffers waiting?  A peek, safe against a concurrent get_buf. */
-	bool (*pending)(const struct vring_virtqueue *vvq);
-	/* Stop asking for used buffer notifications. */
-	void (*disable_cb)(struct vring_virtqueue *vvq);
-	/*
-	 * Ask for them again from interrupt context, where the driver's
-	 * lock is not held.  Returns true when used buffers are waiting.
-	 */
-	bool (*rearm)(struct vring_virtqueue *vvq);
+	/* vring_interrupt() past the broken check: vring_interrupt_body(). */
+	irqreturn_t (*interrupt)(struct vring_virtqueue *vvq);
 	/* Lay the ring out in vvq->ring and set the device-visible state. */
 	void (*init)(struct vring_virtqueue *vvq);
 	/* Bytes of ring memory for @num entries, used ring @align'ed. */
@@ -169,13 +162,8 @@ static inline void vring_mb(const struct vring_virtqueue *vvq)
 }
 
 void vring_break(struct vring_virtqueue *vvq, const char *why);
-bool vring_check_add(struct vring_virtqueue *vvq, unsigned int total,
-		     void *data, int *err);
-struct scatterlist *vring_sg_next(struct scatterlist *sg);
-int vring_map_one(struct vring_virtqueue *vvq, struct scatterlist *sg,
-		  bool in, struct vring_desc_extra *x);
-void vring_unmap_one(const struct vring_virtqueue *vvq,
-		     const struct vring_desc_extra *x);
+u32 __cold vring_used_len_clamp(struct vring_virtqueue *vvq, u32 len, u32 max);
+void __cold vring_notify_early(struct vring_virtqueue *vvq);
 struct vring_indirect *vring_indirect_alloc(struct vring_virtqueue *vvq,
 					    struct scatterlist *sg,
 					    unsigned int out_num,
@@ -184,12 +172,202 @@ bool vring_indirect_map(struct vring_virtqueue *vvq,
 			struct vring_indirect *ind);
 void vring_indirect_free(const struct vring_virtqueue *vvq,
 			 struct vring_indirect *ind);
-bool vring_want_indirect(const struct vring_virtqueue *vvq,
-			 unsigned int total);
-bool vring_check_used(struct vring_virtqueue *vvq, u32 id, u32 *len);
-void *vring_detach(struct vring_virtqueue *vvq, u16 id);
-void vring_notify(struct vring_virtqueue *vvq);
 void vring_shutdown(struct virtqueue *vq);
 void *vring_detach_unused_buf(struct virtqueue *vq);
+
+/*
+ * The helpers below run once or more per buffer on the hot paths of both
+ * layouts; they are inline so that each layout gets them without a call
+ * and the compiler can keep what they load in registers.
+ */
+
+/* Common checks of add_buf; false with *err set when it must fail. */
+static inline bool vring_check_add(struct vring_virtqueue *vvq,
+				   unsigned int total, void *data, int *err)
+{
+	if (unlikely(READ_ONCE(vvq->broken) || vvq->shut_down)) {
+		*err = -EIO;
+		return false;
+	}
+	/* No chain may be longer than the queue (§2.7.13.1, §2.8.18). */
+	if (WARN_ON_ONCE(!data || !total || total > vvq->num)) {
+		*err = -EINVAL;
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Next scatterlist entry of a buffer.  Drivers hand add_buf a flat array
+ * of out_num + in_num entries (whose end marks do not matter), or a table
+ * chained with sg_chain().  Never called past the last entry.
+ */
+static inline struct scatterlist *vring_sg_next(struct scatterlist *sg)
+{
+	sg++;
+	if (unlikely(sg_is_chain(sg)))
+		sg = sg_chain_ptr(sg);
+	return sg;
+}
+
+/*
+ * Map one scatterlist entry for the device and record it in @x: a
+ * physical address unless the DMA API is in use (vring_use_dma_api()).
+ */
+static inline int vring_map_one(struct vring_virtqueue *vvq,
+				struct scatterlist *sg, bool in,
+				struct vring_desc_extra *x)
+{
+	dma_addr_t addr;
+
+	if (!vvq->dma_api) {
+		addr = page_to_phys(sg_page(sg)) + sg->offset;
+	} else {
+		addr = dma_map_page(vvq->dma_dev, sg_page(sg), sg->offset,
+				    sg->length,
+				    in ? DMA_FROM_DEVICE : DMA_TO_DEVICE);
+		if (unlikely(dma_mapping_error(vvq->dma_dev, addr)))
+			return -ENOMEM;
+	}
+	x->addr = addr;
+	x->len = sg->length;
+	x->flags = in ? VRING_DESC_F_WRITE : 0;
+	return 0;
+}
+
+static inline void vring_unmap_one(const struct vring_virtqueue *vvq,
+				   const struct vring_desc_extra *x)
+{
+	if (!vvq->dma_api)
+		return;
+	dma_unmap_page(vvq->dma_dev, x->addr, x->len,
+		       x->flags & VRING_DESC_F_WRITE ? DMA_FROM_DEVICE :
+						       DMA_TO_DEVICE);
+}
+
+/*
+ * Indirect tables cost an allocation and a mapping: worth it for long
+ * buffers, or when the ring has no room for a direct chain.
+ */
+static inline bool vring_want_indirect(const struct vring_virtqueue *vvq,
+				       unsigned int total)
+{
+	return vvq->indirect && total > 1 &&
+	       (total >= VRING_INDIRECT_MIN || total > vvq->num_free);
+}
+
+/*
+ * Check a used buffer the device reported (§2.7.8, §2.8.9): @id must name
+ * a buffer the device has not returned yet, and the length it wrote is
+ * clamped to what the buffer can hold.  Breaks the queue and returns false
+ * on a bad id.
+ */
+static inline bool vring_check_used(struct vring_virtqueue *vvq, u32 id,
+				    u32 *len)
+{
+	const struct vring_desc_state *st;
+
+	if (unlikely(id >= vvq->num)) {
+		vring_break(vvq, "used id out of range");
+		return false;
+	}
+	st = &vvq->state[id];
+	if (unlikely(!st->data)) {
+		vring_break(vvq, "used id not outstanding");
+		return false;
+	}
+	if (unlikely(*len > st->in_len))
+		*len = vring_used_len_clamp(vvq, *len, st->in_len);
+	return true;
+}
+
+/*
+ * Hand a buffer's descriptors back to the free list and drop its DMA
+ * mappings, all from the driver's own record.  Returns the token.
+ */
+static inline void *vring_detach(struct vring_virtqueue *vvq, u16 id)
+{
+	struct vring_desc_state *st = &vvq->state[id];
+	struct vring_indirect *ind = st->indirect;
+	void *data = st->data;
+	u16 i = id;
+	unsigned int n;
+
+	if (!ind && vvq->dma_api) {
+		for (n = 0; n < st->ndescs; n++, i = vvq->extra[i].next)
+			vring_unmap_one(vvq, &vvq->extra[i]);
+	}
+	vvq->extra[st->last].next = vvq->free_head;
+	vvq->free_head = id;
+	vvq->num_free += st->ndescs;
+	WRITE_ONCE(vvq->completed, vvq->completed + 1);
+	st->data = NULL;
+	/* Last, so that little is live across the call. */
+	if (ind) {
+		st->indirect = NULL;
+		vring_indirect_free(vvq, ind);
+	}
+	return data;
+}
+
+/* Notify the device, which must have been told DRIVER_OK (§3.1.1). */
+static inline void vring_notify(struct vring_virtqueue *vvq)
+{
+	/* Pairs with the release in virtio_device_ready(). */
+	if (unlikely(!smp_load_acquire(&vvq->vq.vdev->ready))) {
+		vring_notify_early(vvq);
+		return;
+	}
+	if (unlikely(!vvq->notify(&vvq->vq)))
+		vring_break(vvq, "notification failed");
+}
+
+/*
+ * vring_interrupt() for one layout: each layout instantiates it with its
+ * own helpers, which the compiler then inlines, and points
+ * vring_layout.interrupt at the result.  The queue is not broken.
+ *
+ * @pending: used buffers waiting?  A peek, safe against a concurrent
+ *	get_buf on another CPU.
+ * @disable_cb: stop asking the device for used buffer notifications.
+ * @rearm: ask for them again from interrupt context, where the driver's
+ *	lock is not held; its barrier orders that before a @pending look.
+ */
+static __always_inline irqreturn_t
+vring_interrupt_body(struct vring_virtqueue *vvq,
+		     bool (*pending)(const struct vring_virtqueue *vvq),
+		     void (*disable_cb)(struct vring_virtqueue *vvq),
+		     void (*rearm)(struct vring_virtqueue *vvq))
+{
+	bool (*callback)(struct virtqueue *vq) = vvq->vq.callback;
+
+	if (!pending(vvq))
+		return IRQ_NONE;
+	if (!READ_ONCE(vvq->cb_enabled) || !callback)
+		return IRQ_HANDLED;
+	/*
+	 * Callbacks go off before the callback runs, not after it returns
+	 * false: it may hand the work to another CPU (NAPI) whose restart
+	 * must not be undone by us.  Returning true re-arms them, and
+	 * buffers used meanwhile get the callback again.
+	 */
+	for (;;) {
+		unsigned int done = READ_ONCE(vvq->completed);
+
+		WRITE_ONCE(vvq->cb_enabled, false);
+		disable_cb(vvq);
+		if (!callback(&vvq->vq))
+			break;
+		rearm(vvq);
+		/*
+		 * A callback that took nothing left the rest on purpose;
+		 * only one that took some is called again for what came
+		 * in meanwhile.
+		 */
+		if (READ_ONCE(vvq->completed) == done || !pending(vvq))
+			break;
+	}
+	return IRQ_HANDLED;
+}
 
 #endif /* _DRIVERS_VIRTIO_RING_INTERNAL_H */

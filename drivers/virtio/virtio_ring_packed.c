@@ -85,6 +85,11 @@ static int packed_add_buf(struct virtqueue *vq, struct scatterlist sg[],
 		i = vvq->extra[id].next;
 		total = 1;
 	} else {
+		struct vring_desc_extra *extra = vvq->extra;
+		struct vring_packed_desc *desc = p->desc;
+		u16 pos = head_pos, avail_used = p->avail_used_flags;
+		bool wrap = p->avail_wrap;
+
 		if (total > vvq->num_free)
 			return -ENOSPC;
 		/*
@@ -93,35 +98,43 @@ static int packed_add_buf(struct virtqueue *vq, struct scatterlist sg[],
 		 */
 		in_len = 0;
 		for (n = 0; n < total; n++) {
-			struct vring_desc_extra *x = &vvq->extra[i];
 			bool in = n >= out_num;
-			u16 next = x->next;
 
-			if (vring_map_one(vvq, sg, in, x))
+			if (vring_map_one(vvq, sg, in, &extra[i]))
 				goto unmap;
-			x->next = next;
 			if (in)
 				in_len += sg->length;
 			if (n + 1 < total)
 				sg = vring_sg_next(sg);
 			prev = i;
-			i = next;
+			i = extra[i].next;
 		}
-		for (n = 0, i = id; n < total; n++, i = vvq->extra[i].next) {
-			const struct vring_desc_extra *x = &vvq->extra[i];
-			u16 flags = x->flags | p->avail_used_flags |
+		/*
+		 * The position and wrap state live in locals while the ring is
+		 * written: the compiler cannot tell those stores from *p and
+		 * would reload them after each one.
+		 */
+		for (n = 0, i = id; n < total; n++) {
+			const struct vring_desc_extra *x = &extra[i];
+			u16 flags = x->flags | avail_used |
 				    (n + 1 < total ? VRING_DESC_F_NEXT : 0);
 
-			packed_write_desc(&p->desc[p->next_avail], x->addr,
-					  x->len, id);
+			packed_write_desc(&desc[pos], x->addr, x->len, id);
 			/* The head's flags go last: they publish the chain. */
 			if (n)
-				p->desc[p->next_avail].flags = cpu_to_le16(flags);
+				desc[pos].flags = cpu_to_le16(flags);
 			else
 				head_flags = flags;
-			packed_advance(vvq);
+			i = x->next;
+			if (unlikely(++pos == vvq->num)) {
+				pos = 0;
+				wrap = !wrap;
+				avail_used ^= PACKED_AVAIL | PACKED_USED;
+			}
 		}
-		i = vvq->extra[prev].next;
+		p->next_avail = pos;
+		p->avail_wrap = wrap;
+		p->avail_used_flags = avail_used;
 	}
 
 	vvq->state[id] = (struct vring_desc_state) {
@@ -189,14 +202,17 @@ static void packed_kick(struct virtqueue *vq)
 		vring_notify(vvq);
 }
 
-/* Is the descriptor at @pos_wrap used by the device, in that lap? */
+/*
+ * Is the descriptor at @pos_wrap used by the device, in that lap?  Both
+ * AVAIL and USED then equal the wrap counter (§2.8.1).
+ */
 static bool packed_is_used(const struct vring_virtqueue *vvq, u16 pos_wrap)
 {
 	u16 flags = le16_to_cpu(READ_ONCE(vvq->packed.desc[pos_wrap &
 						~PACKED_WRAP].flags));
-	bool wrap = pos_wrap & PACKED_WRAP;
+	u16 want = pos_wrap & PACKED_WRAP ? PACKED_AVAIL | PACKED_USED : 0;
 
-	return !!(flags & PACKED_AVAIL) == wrap && !!(flags & PACKED_USED) == wrap;
+	return (flags & (PACKED_AVAIL | PACKED_USED)) == want;
 }
 
 static bool packed_pending(const struct vring_virtqueue *vvq)
@@ -204,17 +220,18 @@ static bool packed_pending(const struct vring_virtqueue *vvq)
 	return packed_is_used(vvq, READ_ONCE(vvq->packed.last_used));
 }
 
-static void *packed_get_buf(struct virtqueue *vq, unsigned int *len)
+/*
+ * The part of get_buf past the check that a buffer is waiting: out of
+ * line, so that the frequent empty poll returns without the register
+ * saves that checking and detaching a buffer need.
+ */
+static noinline void *packed_take_used(struct vring_virtqueue *vvq,
+				       u16 last, unsigned int *len)
 {
-	struct vring_virtqueue *vvq = to_vvq(vq);
 	struct vring_packed *p = &vvq->packed;
-	u16 last = p->last_used, pos = last & ~PACKED_WRAP;
+	u16 pos = last & ~PACKED_WRAP;
 	bool wrap = last & PACKED_WRAP;
 	u32 id, used_len;
-
-	if (unlikely(READ_ONCE(vvq->broken) || vvq->shut_down) ||
-	    !packed_is_used(vvq, last))
-		return NULL;
 
 	/* The flags before the id and length they cover (§2.8.21.2). */
 	vring_rmb(vvq);
@@ -246,6 +263,17 @@ static void *packed_get_buf(struct virtqueue *vq, unsigned int *len)
 	return vring_detach(vvq, id);
 }
 
+static void *packed_get_buf(struct virtqueue *vq, unsigned int *len)
+{
+	struct vring_virtqueue *vvq = to_vvq(vq);
+	u16 last = vvq->packed.last_used;
+
+	if (unlikely(READ_ONCE(vvq->broken) || vvq->shut_down) ||
+	    !packed_is_used(vvq, last))
+		return NULL;
+	return packed_take_used(vvq, last, len);
+}
+
 static void packed_set_event(struct vring_virtqueue *vvq, u16 flags)
 {
 	vvq->packed.event_flags = flags;
@@ -257,7 +285,7 @@ static void packed_disable_cb(struct vring_virtqueue *vvq)
 	packed_set_event(vvq, VRING_PACKED_EVENT_FLAG_DISABLE);
 }
 
-static void packed_enable_cb(struct vring_virtqueue *vvq, u16 event)
+static inline void packed_enable_cb(struct vring_virtqueue *vvq, u16 event)
 {
 	if (vvq->event) {
 		WRITE_ONCE(vvq->packed.driver->off_wrap, cpu_to_le16(event));
@@ -290,10 +318,9 @@ static bool packed_arm(struct virtqueue *vq, u16 event)
 	return true;
 }
 
-static bool packed_rearm(struct vring_virtqueue *vvq)
+static void packed_rearm(struct vring_virtqueue *vvq)
 {
 	packed_enable_cb(vvq, READ_ONCE(vvq->packed.last_used));
-	return packed_pending(vvq);
 }
 
 static bool packed_restart(struct virtqueue *vq)
@@ -313,6 +340,12 @@ static bool packed_restart_delayed(struct virtqueue *vq)
 		wrap = !wrap;
 	}
 	return packed_arm(vq, packed_pos_wrap(pos, wrap));
+}
+
+static irqreturn_t packed_interrupt(struct vring_virtqueue *vvq)
+{
+	return vring_interrupt_body(vvq, packed_pending, packed_disable_cb,
+				    packed_rearm);
 }
 
 static size_t packed_bytes(unsigned int num, unsigned int align,
@@ -350,9 +383,7 @@ const struct vring_layout vring_packed_layout = {
 		.shutdown = vring_shutdown,
 		.detach_unused_buf = vring_detach_unused_buf,
 	},
-	.pending = packed_pending,
-	.disable_cb = packed_disable_cb,
-	.rearm = packed_rearm,
+	.interrupt = packed_interrupt,
 	.init = packed_init,
 	.bytes = packed_bytes,
 };

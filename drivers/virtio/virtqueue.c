@@ -85,35 +85,6 @@ EXPORT_SYMBOL_GPL(vring_transport_features);
 
 /* --- buffers -------------------------------------------------------------- */
 
-/* Common checks of add_buf; false with *err set when it must fail. */
-bool vring_check_add(struct vring_virtqueue *vvq, unsigned int total,
-		     void *data, int *err)
-{
-	if (unlikely(READ_ONCE(vvq->broken) || vvq->shut_down)) {
-		*err = -EIO;
-		return false;
-	}
-	/* No chain may be longer than the queue (§2.7.13.1, §2.8.18). */
-	if (WARN_ON_ONCE(!data || !total || total > vvq->num)) {
-		*err = -EINVAL;
-		return false;
-	}
-	return true;
-}
-
-/*
- * Next scatterlist entry of a buffer.  Drivers hand add_buf a flat array
- * of out_num + in_num entries (whose end marks do not matter), or a table
- * chained with sg_chain().  Never called past the last entry.
- */
-struct scatterlist *vring_sg_next(struct scatterlist *sg)
-{
-	sg++;
-	if (sg_is_chain(sg))
-		sg = sg_chain_ptr(sg);
-	return sg;
-}
-
 /*
  * Without VIRTIO_F_ACCESS_PLATFORM the device reaches guest memory by its
  * physical address (§6.1), past whatever IOMMU or bus offset the platform
@@ -123,46 +94,6 @@ struct scatterlist *vring_sg_next(struct scatterlist *sg)
 static bool vring_use_dma_api(const struct virtio_device *vdev)
 {
 	return virtio_has_feature(vdev, VIRTIO_F_ACCESS_PLATFORM);
-}
-
-int vring_map_one(struct vring_virtqueue *vvq, struct scatterlist *sg,
-		  bool in, struct vring_desc_extra *x)
-{
-	dma_addr_t addr;
-
-	if (!vvq->dma_api) {
-		addr = page_to_phys(sg_page(sg)) + sg->offset;
-	} else {
-		addr = dma_map_page(vvq->dma_dev, sg_page(sg), sg->offset,
-				    sg->length,
-				    in ? DMA_FROM_DEVICE : DMA_TO_DEVICE);
-		if (unlikely(dma_mapping_error(vvq->dma_dev, addr)))
-			return -ENOMEM;
-	}
-	x->addr = addr;
-	x->len = sg->length;
-	x->flags = in ? VRING_DESC_F_WRITE : 0;
-	return 0;
-}
-
-void vring_unmap_one(const struct vring_virtqueue *vvq,
-		     const struct vring_desc_extra *x)
-{
-	if (!vvq->dma_api)
-		return;
-	dma_unmap_page(vvq->dma_dev, x->addr, x->len,
-		       x->flags & VRING_DESC_F_WRITE ? DMA_FROM_DEVICE :
-						       DMA_TO_DEVICE);
-}
-
-/*
- * Indirect tables cost an allocation and a mapping: worth it for long
- * buffers, or when the ring has no room for a direct chain.
- */
-bool vring_want_indirect(const struct vring_virtqueue *vvq, unsigned int total)
-{
-	return vvq->indirect && total > 1 &&
-	       (total >= VRING_INDIRECT_MIN || total > vvq->num_free);
 }
 
 /*
@@ -235,72 +166,20 @@ void vring_indirect_free(const struct vring_virtqueue *vvq,
 	kfree(ind);
 }
 
-/*
- * Check a used buffer the device reported (§2.7.8, §2.8.9): @id must name
- * a buffer the device has not returned yet, and the length it wrote is
- * clamped to what the buffer can hold.  Breaks the queue and returns false
- * on a bad id.
- */
-bool vring_check_used(struct vring_virtqueue *vvq, u32 id, u32 *len)
+/* The device wrote more than the buffer holds: warn, and clamp. */
+u32 __cold vring_used_len_clamp(struct vring_virtqueue *vvq, u32 len, u32 max)
 {
-	const struct vring_desc_state *st;
-
-	if (unlikely(id >= vvq->num)) {
-		vring_break(vvq, "used id out of range");
-		return false;
-	}
-	st = &vvq->state[id];
-	if (unlikely(!st->data)) {
-		vring_break(vvq, "used id not outstanding");
-		return false;
-	}
-	if (unlikely(*len > st->in_len)) {
-		dev_warn_ratelimited(&vvq->vq.vdev->dev,
-				     "virtqueue %s: used len %u > %u posted\n",
-				     vvq->vq.name, *len, st->in_len);
-		*len = st->in_len;
-	}
-	return true;
+	dev_warn_ratelimited(&vvq->vq.vdev->dev,
+			     "virtqueue %s: used len %u > %u posted\n",
+			     vvq->vq.name, len, max);
+	return max;
 }
 
-/*
- * Hand a buffer's descriptors back to the free list and drop its DMA
- * mappings, all from the driver's own record.  Returns the token.
- */
-void *vring_detach(struct vring_virtqueue *vvq, u16 id)
+/* vring_notify() before DRIVER_OK: a driver bug; the device is not told. */
+void __cold vring_notify_early(struct vring_virtqueue *vvq)
 {
-	struct vring_desc_state *st = &vvq->state[id];
-	void *data = st->data;
-	u16 i = id;
-	unsigned int n;
-
-	if (st->indirect) {
-		vring_indirect_free(vvq, st->indirect);
-		st->indirect = NULL;
-	} else {
-		for (n = 0; n < st->ndescs; n++, i = vvq->extra[i].next)
-			vring_unmap_one(vvq, &vvq->extra[i]);
-	}
-	vvq->extra[st->last].next = vvq->free_head;
-	vvq->free_head = id;
-	vvq->num_free += st->ndescs;
-	WRITE_ONCE(vvq->completed, vvq->completed + 1);
-	st->data = NULL;
-	return data;
-}
-
-/* Notify the device, which must have been told DRIVER_OK (§3.1.1). */
-void vring_notify(struct vring_virtqueue *vvq)
-{
-	struct virtio_device *vdev = vvq->vq.vdev;
-
-	/* Pairs with the release in virtio_device_ready(). */
-	if (WARN_ONCE(!smp_load_acquire(&vdev->ready),
-		      "%s: %s kicked before DRIVER_OK\n",
-		      dev_name(&vdev->dev), vvq->vq.name))
-		return;
-	if (!vvq->notify(&vvq->vq))
-		vring_break(vvq, "notification failed");
+	WARN_ONCE(1, "%s: %s kicked before DRIVER_OK\n",
+		  dev_name(&vvq->vq.vdev->dev), vvq->vq.name);
 }
 
 /*
@@ -348,29 +227,7 @@ irqreturn_t vring_interrupt(int irq, void *vq)
 
 	if (unlikely(READ_ONCE(vvq->broken)))
 		return IRQ_HANDLED;
-	if (!vvq->layout->pending(vvq))
-		return IRQ_NONE;
-	if (!READ_ONCE(vvq->cb_enabled) || !vvq->vq.callback)
-		return IRQ_HANDLED;
-	/*
-	 * Callbacks go off before the callback runs, not after it returns
-	 * false: it may hand the work to another CPU (NAPI) whose restart
-	 * must not be undone by us.  Returning true re-arms them, and
-	 * buffers used meanwhile get the callback again.
-	 */
-	for (;;) {
-		unsigned int done = READ_ONCE(vvq->completed);
-
-		WRITE_ONCE(vvq->cb_enabled, false);
-		vvq->layout->disable_cb(vvq);
-		if (!vvq->vq.callback(&vvq->vq))
-			break;
-		/* A callback that took nothing left the rest on purpose. */
-		if (!vvq->layout->rearm(vvq) ||
-		    READ_ONCE(vvq->completed) == done)
-			break;
-	}
-	return IRQ_HANDLED;
+	return vvq->layout->interrupt(vvq);
 }
 EXPORT_SYMBOL_GPL(vring_interrupt);
 
