@@ -1347,7 +1347,6 @@ static void vnet_del_vqs(struct vnet_info *vi)
 	kfree(vi->sq);
 }
 
-/* Receive buffer layout (§5.1.6.3.1); checks the rings can hold it. */
 /* The header's size and the receive flags we honour, from the features. */
 static void vnet_setup_hdr(struct vnet_info *vi)
 {
@@ -1364,6 +1363,7 @@ static void vnet_setup_hdr(struct vnet_info *vi)
 			       VIRTIO_NET_HDR_F_DATA_VALID;
 }
 
+/* Receive buffer layout (§5.1.6.3.1); checks the rings can hold it. */
 static int vnet_setup_rx(struct vnet_info *vi)
 {
 	struct virtio_device *vdev = vi->vdev;

@@ -43,11 +43,11 @@ static void vnt_free_skb(void *skb)
 
 /*
  * A TCP/IPv4 frame with @payload bytes of payload, data at the Ethernet
- * header, freed at the end of the test unless @owned (the code under test
- * frees it).  @tx: with the protocol and header offsets the stack sets.
+ * header, freed at the end of the test.  @tx: with the protocol and the
+ * header offsets the stack sets.
  */
 static struct sk_buff *vnt_frame(struct kunit *test, unsigned int payload,
-				 bool tx, bool owned)
+				 bool tx)
 {
 	unsigned int len = VNT_TCP_OFF + sizeof(struct tcphdr) + payload;
 	struct sk_buff *skb = alloc_skb(NET_SKB_PAD + len, GFP_KERNEL);
@@ -56,9 +56,8 @@ static struct sk_buff *vnt_frame(struct kunit *test, unsigned int payload,
 	struct tcphdr *tcp;
 
 	KUNIT_ASSERT_NOT_NULL(test, skb);
-	if (!owned)
-		KUNIT_ASSERT_EQ(test, 0,
-				kunit_add_action_or_reset(test, vnt_free_skb, skb));
+	KUNIT_ASSERT_EQ(test, 0,
+			kunit_add_action_or_reset(test, vnt_free_skb, skb));
 	skb_reserve(skb, NET_SKB_PAD);
 	memset(skb_put(skb, len), 0x5a, len);
 
@@ -187,7 +186,7 @@ static void virtio_net_test_rx_needs_csum_leaves_checksum_to_stack(struct kunit 
 {
 	u64 features = *(const u64 *)test->param_value | VNT_F(GUEST_CSUM);
 	struct vnet_info *vi = vnt_info(test, features);
-	struct sk_buff *skb = vnt_frame(test, 100, false, false);
+	struct sk_buff *skb = vnt_frame(test, 100, false);
 	struct virtio_net_hdr hdr = {
 		.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
 		.csum_start = vnt_dev16(vi, VNT_TCP_OFF),
@@ -204,7 +203,7 @@ static void virtio_net_test_rx_needs_csum_leaves_checksum_to_stack(struct kunit 
 static void virtio_net_test_rx_ignores_needs_csum_without_guest_csum(struct kunit *test)
 {
 	struct vnet_info *vi = vnt_info(test, VNT_V1);
-	struct sk_buff *skb = vnt_frame(test, 100, false, false);
+	struct sk_buff *skb = vnt_frame(test, 100, false);
 	struct virtio_net_hdr hdr = {
 		.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
 		.csum_start = vnt_dev16(vi, 60000),
@@ -218,7 +217,7 @@ static void virtio_net_test_rx_ignores_needs_csum_without_guest_csum(struct kuni
 static void virtio_net_test_rx_rejects_checksum_beyond_frame(struct kunit *test)
 {
 	struct vnet_info *vi = vnt_info(test, VNT_V1 | VNT_F(GUEST_CSUM));
-	struct sk_buff *skb = vnt_frame(test, 100, false, false);
+	struct sk_buff *skb = vnt_frame(test, 100, false);
 	struct virtio_net_hdr hdr = {
 		.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
 		.csum_start = vnt_dev16(vi, skb->len - 1),
@@ -231,7 +230,7 @@ static void virtio_net_test_rx_rejects_checksum_beyond_frame(struct kunit *test)
 static void virtio_net_test_rx_data_valid_skips_checksum(struct kunit *test)
 {
 	struct vnet_info *vi = vnt_info(test, VNT_V1 | VNT_F(GUEST_CSUM));
-	struct sk_buff *skb = vnt_frame(test, 100, false, false);
+	struct sk_buff *skb = vnt_frame(test, 100, false);
 	struct virtio_net_hdr hdr = { .flags = VIRTIO_NET_HDR_F_DATA_VALID };
 
 	KUNIT_ASSERT_EQ(test, vnet_rx_hdr(vi, skb, &hdr), 0);
@@ -241,7 +240,7 @@ static void virtio_net_test_rx_data_valid_skips_checksum(struct kunit *test)
 static void virtio_net_test_rx_ignores_data_valid_without_guest_csum(struct kunit *test)
 {
 	struct vnet_info *vi = vnt_info(test, VNT_V1);
-	struct sk_buff *skb = vnt_frame(test, 100, false, false);
+	struct sk_buff *skb = vnt_frame(test, 100, false);
 	struct virtio_net_hdr hdr = { .flags = VIRTIO_NET_HDR_F_DATA_VALID };
 
 	KUNIT_ASSERT_EQ(test, vnet_rx_hdr(vi, skb, &hdr), 0);
@@ -269,7 +268,7 @@ static void virtio_net_test_rx_tso_packet_keeps_its_mss(struct kunit *test)
 	u64 features = *(const u64 *)test->param_value |
 		       VNT_F(GUEST_CSUM) | VNT_F(GUEST_TSO4);
 	struct vnet_info *vi = vnt_info(test, features);
-	struct sk_buff *skb = vnt_frame(test, 3 * VNT_MSS, false, false);
+	struct sk_buff *skb = vnt_frame(test, 3 * VNT_MSS, false);
 
 	vnt_rx_tso(test, vi, skb, VNT_MSS);
 	KUNIT_EXPECT_TRUE(test, skb_is_gso(skb));
@@ -283,7 +282,7 @@ static void virtio_net_test_rx_rejects_gso_size_zero(struct kunit *test)
 {
 	struct vnet_info *vi = vnt_info(test, VNT_V1 | VNT_F(GUEST_CSUM) |
 					VNT_F(GUEST_TSO4));
-	struct sk_buff *skb = vnt_frame(test, 3 * VNT_MSS, false, false);
+	struct sk_buff *skb = vnt_frame(test, 3 * VNT_MSS, false);
 	struct virtio_net_hdr hdr = {
 		.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
 		.gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
@@ -306,10 +305,18 @@ static void virtio_net_test_rx_drops_buffer_shorter_than_headers(struct kunit *t
 
 	KUNIT_ASSERT_NOT_NULL(test, rq);
 	vi->rx_layout = VNET_RX_SMALL;
+	vi->rx_buf_len = vi->hdr_len + VNET_FRAME;
 	rq->vi = vi;
 	u64_stats_init(&rq->syncp);
-	/* vnet_receive() owns the buffer: KASAN and kmemleak see a misuse. */
-	skb = vnt_frame(test, 0, false, true);
+	/*
+	 * An empty buffer as refill posts it, into which the device wrote
+	 * one byte too few.  vnet_receive() owns it: KASAN and kmemleak see
+	 * a misuse.  (Were the check gone, the stack would get the packet
+	 * without a net_device and oops: the boot fails, not just this case.)
+	 */
+	skb = alloc_skb(vi->rx_buf_len, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, skb);
+	memset(skb->data, 0, vi->hdr_len + ETH_HLEN);
 	vnet_receive(rq, skb, vi->hdr_len + ETH_HLEN - 1);
 	KUNIT_EXPECT_EQ(test, u64_stats_read(&rq->stats[VNET_RX_ERRORS]), 1);
 	KUNIT_EXPECT_EQ(test, u64_stats_read(&rq->stats[VNET_RX_PACKETS]), 0);
@@ -336,7 +343,7 @@ static void virtio_net_test_tx_header_is_zero_for_plain_frame(struct kunit *test
 	struct vnet_info *vi = vnt_info(test, VNT_V1);
 	struct virtio_net_hdr_mrg_rxbuf *h;
 
-	h = vnt_tx(test, vi, vnt_frame(test, 100, true, false));
+	h = vnt_tx(test, vi, vnt_frame(test, 100, true));
 	KUNIT_EXPECT_TRUE(test, mem_is_zero(h, vi->hdr_len));
 }
 
@@ -344,7 +351,7 @@ static void virtio_net_test_tx_header_asks_device_to_checksum(struct kunit *test
 {
 	u64 features = *(const u64 *)test->param_value | VNT_F(CSUM);
 	struct vnet_info *vi = vnt_info(test, features);
-	struct sk_buff *skb = vnt_frame(test, 100, true, false);
+	struct sk_buff *skb = vnt_frame(test, 100, true);
 	struct virtio_net_hdr_mrg_rxbuf *h;
 
 	skb->ip_summed = CHECKSUM_PARTIAL;
@@ -363,7 +370,7 @@ static void virtio_net_test_tx_header_describes_tso(struct kunit *test)
 	u64 features = *(const u64 *)test->param_value | VNT_F(MRG_RXBUF) |
 		       VNT_F(CSUM) | VNT_F(HOST_TSO4);
 	struct vnet_info *vi = vnt_info(test, features);
-	struct sk_buff *skb = vnt_frame(test, 3 * VNT_MSS, true, false);
+	struct sk_buff *skb = vnt_frame(test, 3 * VNT_MSS, true);
 	struct virtio_net_hdr_mrg_rxbuf *h;
 
 	skb->ip_summed = CHECKSUM_PARTIAL;
@@ -383,7 +390,7 @@ static void virtio_net_test_tx_header_describes_tso(struct kunit *test)
 static void virtio_net_test_tx_header_refuses_unknown_gso(struct kunit *test)
 {
 	struct vnet_info *vi = vnt_info(test, VNT_V1 | VNT_F(CSUM));
-	struct sk_buff *skb = vnt_frame(test, 3 * VNT_MSS, true, false);
+	struct sk_buff *skb = vnt_frame(test, 3 * VNT_MSS, true);
 
 	skb_shinfo(skb)->gso_size = VNT_MSS;
 	skb_shinfo(skb)->gso_type = SKB_GSO_SCTP;

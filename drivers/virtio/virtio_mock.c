@@ -588,7 +588,7 @@ static int mock_split_pop(struct virtio_mock_device *m,
 
 	if (virtio16_to_cpu(vdev, READ_ONCE(s->avail->idx)) == s->last_avail)
 		return -ENOENT;
-	/* The index before the entry it covers, as a device must (§2.7.13). */
+	/* The index before the entry it covers, as a device must (§2.7.14). */
 	virt_rmb();
 	i = virtio16_to_cpu(vdev, s->avail->ring[s->last_avail % q->num]);
 	s->last_avail++;

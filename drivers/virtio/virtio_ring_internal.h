@@ -189,7 +189,7 @@ static inline bool vring_check_add(struct vring_virtqueue *vvq,
 		*err = -EIO;
 		return false;
 	}
-	/* No chain may be longer than the queue (§2.7.13.1, §2.8.18). */
+	/* No chain may be longer than the queue (§2.7.5.3.1, §2.8.17). */
 	if (WARN_ON_ONCE(!data || !total || total > vvq->num)) {
 		*err = -EINVAL;
 		return false;
@@ -213,6 +213,7 @@ static inline struct scatterlist *vring_sg_next(struct scatterlist *sg)
 /*
  * Map one scatterlist entry for the device and record it in @x: a
  * physical address unless the DMA API is in use (vring_use_dma_api()).
+ * Leaves @x->next alone: the add paths walk the free list through it.
  */
 static inline int vring_map_one(struct vring_virtqueue *vvq,
 				struct scatterlist *sg, bool in,
@@ -302,7 +303,11 @@ static inline void *vring_detach(struct vring_virtqueue *vvq, u16 id)
 	vvq->num_free += st->ndescs;
 	WRITE_ONCE(vvq->completed, vvq->completed + 1);
 	st->data = NULL;
-	/* Last, so that little is live across the call. */
+	/*
+	 * Last, so that little is live across the call.  Safe: the device
+	 * is done with the table once the buffer is used, and state[] no
+	 * longer reaches it.
+	 */
 	if (ind) {
 		st->indirect = NULL;
 		vring_indirect_free(vvq, ind);

@@ -6,8 +6,8 @@
  *
  * Packed rings exist only for VERSION_1 devices, so everything in them is
  * little-endian.  Buffer ids index the driver's own record of each buffer;
- * the device's used descriptors are read in packed_get_buf() and checked
- * against that record before use.
+ * the device's used descriptors are read in packed_get_buf() and
+ * packed_take_used() and checked against that record before use.
  */
 #include <linux/slab.h>
 #include "virtio_ring_internal.h"
@@ -233,7 +233,7 @@ static noinline void *packed_take_used(struct vring_virtqueue *vvq,
 	bool wrap = last & PACKED_WRAP;
 	u32 id, used_len;
 
-	/* The flags before the id and length they cover (§2.8.21.2). */
+	/* The flags before the id and length they cover (§2.8.22). */
 	vring_rmb(vvq);
 	id = le16_to_cpu(READ_ONCE(p->desc[pos].id));
 	/*
@@ -285,7 +285,7 @@ static void packed_disable_cb(struct vring_virtqueue *vvq)
 	packed_set_event(vvq, VRING_PACKED_EVENT_FLAG_DISABLE);
 }
 
-static inline void packed_enable_cb(struct vring_virtqueue *vvq, u16 event)
+static void packed_enable_cb(struct vring_virtqueue *vvq, u16 event)
 {
 	if (vvq->event) {
 		WRITE_ONCE(vvq->packed.driver->off_wrap, cpu_to_le16(event));

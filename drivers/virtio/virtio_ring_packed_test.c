@@ -314,6 +314,12 @@ virtio_ring_packed_test_kick_follows_device_event_across_the_wrap(struct kunit *
 /* --- callbacks ----------------------------------------------------------- */
 
 static void
+virtio_ring_packed_test_callback_runs_again_for_buffers_used_meanwhile(struct kunit *test)
+{
+	vrt_check_callback_runs_again(test, vrp_new(test, 0, VRP_QUEUE_SIZE));
+}
+
+static void
 virtio_ring_packed_test_false_from_callback_disables_driver_events(struct kunit *test)
 {
 	struct vrt_ctx *ctx = vrp_new(test, 0, VRP_QUEUE_SIZE);
@@ -642,6 +648,7 @@ static struct kunit_case virtio_ring_packed_test_cases[] = {
 	KUNIT_CASE(virtio_ring_packed_test_chain_longer_than_free_space_is_refused),
 	KUNIT_CASE(virtio_ring_packed_test_kick_respects_device_event_disable),
 	KUNIT_CASE(virtio_ring_packed_test_kick_follows_device_event_across_the_wrap),
+	KUNIT_CASE(virtio_ring_packed_test_callback_runs_again_for_buffers_used_meanwhile),
 	KUNIT_CASE(virtio_ring_packed_test_false_from_callback_disables_driver_events),
 	KUNIT_CASE(virtio_ring_packed_test_restart_enables_driver_events),
 	KUNIT_CASE(virtio_ring_packed_test_restart_fails_while_a_used_buffer_waits),

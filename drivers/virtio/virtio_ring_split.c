@@ -6,7 +6,7 @@
  * The driver keeps its own copy of every descriptor it writes and never
  * reads the table back.  What the device writes -- the used index, used
  * elements, avail_event -- is read in split_more_used() and
- * split_get_buf() and checked before use.
+ * split_take_used() and checked before use.
  */
 #include <linux/slab.h>
 #include "virtio_ring_internal.h"
@@ -229,7 +229,7 @@ static noinline void *split_take_used(struct vring_virtqueue *vvq,
 	u16 last = vvq->split.last_used_idx;
 	u32 id, used_len;
 
-	/* The index before the element it covers (§2.7.13). */
+	/* The index before the element it covers (§2.7.14). */
 	vring_rmb(vvq);
 	elem = &vvq->split.used->ring[last & (vvq->num - 1)];
 	id = virtio32_to_cpu(vdev, READ_ONCE(elem->id));

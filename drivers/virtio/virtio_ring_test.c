@@ -357,6 +357,12 @@ virtio_ring_test_interrupt_calls_callback_that_returns_true(struct kunit *test)
 }
 
 static void
+virtio_ring_test_callback_runs_again_for_buffers_used_meanwhile(struct kunit *test)
+{
+	vrt_check_callback_runs_again(test, test->priv);
+}
+
+static void
 virtio_ring_test_false_from_callback_suppresses_callbacks(struct kunit *test)
 {
 	struct vrt_ctx *ctx = test->priv;
@@ -823,6 +829,7 @@ static struct kunit_case virtio_ring_test_cases[] = {
 	KUNIT_CASE(virtio_ring_test_restart_succeeds_when_nothing_is_pending),
 	KUNIT_CASE(virtio_ring_test_restart_fails_while_a_used_buffer_waits),
 	KUNIT_CASE(virtio_ring_test_interrupt_calls_callback_that_returns_true),
+	KUNIT_CASE(virtio_ring_test_callback_runs_again_for_buffers_used_meanwhile),
 	KUNIT_CASE(virtio_ring_test_false_from_callback_suppresses_callbacks),
 	KUNIT_CASE(virtio_ring_test_restart_reenables_callbacks),
 	KUNIT_CASE(virtio_ring_test_interrupt_with_nothing_used_is_not_handled),

@@ -4,10 +4,12 @@
  *
  * A virtqueue is a split ring (§2.7, virtio_ring_split.c) or a packed ring
  * (§2.8, virtio_ring_packed.c) behind the same struct virtqueue_ops.  This
- * file creates and frees them, maps buffers for DMA, keeps the driver's
- * private record of every buffer it posted (the device never gets to change
- * it), checks what the device reports used against that record, and routes
- * the device's interrupts to the driver.
+ * file creates and frees them, builds indirect tables, routes the device's
+ * interrupts to the driver and returns unused buffers at shutdown.  The
+ * per-buffer helpers both layouts share on their hot paths (DMA mapping,
+ * the driver's private record of every buffer it posted, the check of what
+ * the device reports used against that record) are inline, in
+ * virtio_ring_internal.h.
  */
 #include <linux/module.h>
 #include <linux/slab.h>

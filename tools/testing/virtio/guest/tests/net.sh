@@ -117,14 +117,16 @@ setup() {
 	A=$(nic_by_mac $MAC_A)
 	B=$(nic_by_mac $MAC_B)
 	if [ -z "$NSPID" ]; then
-		# TCP sizes a TSO packet to 1 ms at the flow's rate, 2 segments
-		# at least: under TCG (1-2 MB/s) that is 2.  Ask for 16, so that
-		# net-tso sees the offload carry the transfer.
-		echo 16 >/proc/sys/net/ipv4/tcp_min_tso_segs
 		unshare -n sleep 100000 </dev/null >/dev/null 2>&1 &
 		NSPID=$!
 		retry 50 ns_apart || { echo "no network namespace"; return 1; }
 		in_ns ip link set dev lo up
+		# TCP sizes a TSO packet to 1 ms at the flow's rate, 2 segments
+		# at least: under TCG (1-2 MB/s) that is 2.  Ask for 16, so that
+		# net-tso sees the offload carry the transfer.  A per-namespace
+		# setting: B sends too.
+		echo 16 >/proc/sys/net/ipv4/tcp_min_tso_segs
+		in_ns sh -c 'echo 16 >/proc/sys/net/ipv4/tcp_min_tso_segs'
 	fi
 	ip link set dev "$B" netns "$NSPID" || { echo "cannot move $B"; return 1; }
 	in_ns ip addr add $IP_B/24 dev "$B" &&
