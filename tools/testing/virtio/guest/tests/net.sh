@@ -7,7 +7,8 @@
 # fragmented), a TCP transfer each way checked with sha256 on the far side,
 # counters, threaded NAPI, promiscuous mode and MAC address through the
 # controlq, queue pairs, ethtool -i/-S/-l/-L, link down/up driven by the
-# host, unbind/bind and module reload while a transfer runs.
+# host, and with a transfer running: ip link down/up, unbind/bind and
+# module reload.
 #
 # The host gives A the MAC address 52:54:00:99:00:01 and B 52:54:00:99:00:02,
 # and may put on the kernel command line:
@@ -338,6 +339,21 @@ load_stop() {
 	rm -f /tmp/net.load
 }
 
+# Take A down with a transfer running (NAPI stopped, buffers the device
+# holds left to it), up again: traffic flows on.
+down_up_check() {
+	load_start
+	ip link set dev "$A" down
+	rc=$?
+	usleep 500000
+	ip link set dev "$A" up
+	load_stop
+	[ $rc = 0 ] || { echo "ip link set $A down failed"; return 1; }
+	retry 50 carrier_is "$A" 1 || { echo "no carrier after up"; return 1; }
+	retry 50 ping -c 1 -W 1 $IP_B || { echo "no ping after down and up"; return 1; }
+	tcp out 4 5007
+}
+
 # Unbind A with a transfer running, bind it again.
 rebind_check() {
 	vdev=$(basename "$(readlink "/sys/class/net/$A/device")")
@@ -459,6 +475,7 @@ if id=$(cmdline_param vtest.net_link); then
 	check net-link link_check "$id"
 fi
 
+check net-down-up down_up_check
 check net-rebind rebind_check
 check net-reload reload_check
 
