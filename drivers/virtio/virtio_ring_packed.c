@@ -285,7 +285,8 @@ static void packed_disable_cb(struct vring_virtqueue *vvq)
 	packed_set_event(vvq, VRING_PACKED_EVENT_FLAG_DISABLE);
 }
 
-static void packed_enable_cb(struct vring_virtqueue *vvq, u16 event)
+/* Callbacks on, at @event; the caller orders this before its next look. */
+static void packed_set_cb(struct vring_virtqueue *vvq, u16 event)
 {
 	if (vvq->event) {
 		WRITE_ONCE(vvq->packed.driver->off_wrap, cpu_to_le16(event));
@@ -296,6 +297,11 @@ static void packed_enable_cb(struct vring_virtqueue *vvq, u16 event)
 		packed_set_event(vvq, VRING_PACKED_EVENT_FLAG_ENABLE);
 	}
 	WRITE_ONCE(vvq->cb_enabled, true);
+}
+
+static void packed_enable_cb(struct vring_virtqueue *vvq, u16 event)
+{
+	packed_set_cb(vvq, event);
 	/* The event structure before the next descriptor's flags. */
 	vring_mb(vvq);
 }
@@ -320,7 +326,20 @@ static bool packed_arm(struct virtqueue *vq, u16 event)
 
 static void packed_rearm(struct vring_virtqueue *vvq)
 {
-	packed_enable_cb(vvq, READ_ONCE(vvq->packed.last_used));
+	u16 last = READ_ONCE(vvq->packed.last_used);
+
+	packed_set_cb(vvq, last);
+	/*
+	 * The barrier keeps a look that finds nothing used from passing
+	 * the event.  With EVENT_IDX it is not needed while the buffer at
+	 * the event is used already, as it is when the callback took
+	 * nothing: the device has passed the event and will not signal
+	 * it, a look finds that buffer, and the get_buf that takes it
+	 * moves the event on with a barrier of its own.  Without EVENT_IDX
+	 * get_buf has no barrier, so this one stays.
+	 */
+	if (!vvq->event || !packed_is_used(vvq, last))
+		vring_mb(vvq);
 }
 
 static bool packed_restart(struct virtqueue *vq)

@@ -279,7 +279,8 @@ static void split_disable_cb(struct vring_virtqueue *vvq)
 					   VRING_AVAIL_F_NO_INTERRUPT);
 }
 
-static void split_enable_cb(struct vring_virtqueue *vvq, u16 event)
+/* Callbacks on, at @event; the caller orders this before its next look. */
+static void split_set_cb(struct vring_virtqueue *vvq, u16 event)
 {
 	if (vvq->event)
 		WRITE_ONCE(*split_used_event(vvq),
@@ -288,6 +289,11 @@ static void split_enable_cb(struct vring_virtqueue *vvq, u16 event)
 		split_set_avail_flags(vvq, vvq->split.avail_flags &
 					   ~VRING_AVAIL_F_NO_INTERRUPT);
 	WRITE_ONCE(vvq->cb_enabled, true);
+}
+
+static void split_enable_cb(struct vring_virtqueue *vvq, u16 event)
+{
+	split_set_cb(vvq, event);
 	/* The flag or event before the used index (§2.7.7). */
 	vring_mb(vvq);
 }
@@ -312,7 +318,19 @@ static bool split_arm(struct virtqueue *vq, u16 event)
 
 static void split_rearm(struct vring_virtqueue *vvq)
 {
-	split_enable_cb(vvq, READ_ONCE(vvq->split.last_used_idx));
+	u16 last = READ_ONCE(vvq->split.last_used_idx);
+
+	split_set_cb(vvq, last);
+	/*
+	 * As in packed_rearm(): with EVENT_IDX the barrier can wait while
+	 * the used index is past @last already, as it is when the callback
+	 * took nothing.  The device has passed used_event then and will not
+	 * signal it, a look finds the element, and the get_buf that takes
+	 * it moves used_event on with a barrier of its own.
+	 */
+	if (!vvq->event ||
+	    virtio16_to_cpu(vvq->vq.vdev, READ_ONCE(vvq->split.used->idx)) == last)
+		vring_mb(vvq);
 }
 
 /*
