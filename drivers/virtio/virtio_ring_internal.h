@@ -7,6 +7,7 @@
 #ifndef _DRIVERS_VIRTIO_RING_INTERNAL_H
 #define _DRIVERS_VIRTIO_RING_INTERNAL_H
 
+#include <linux/cache.h>
 #include <linux/dma-mapping.h>
 #include <linux/scatterlist.h>
 #include <linux/virtio.h>
@@ -54,7 +55,7 @@ struct vring_layout {
 	irqreturn_t (*interrupt)(struct vring_virtqueue *vvq);
 	/* Lay the ring out in vvq->ring and set the device-visible state. */
 	void (*init)(struct vring_virtqueue *vvq);
-	/* Bytes of ring memory for @num entries, used ring @align'ed. */
+	/* Bytes of ring memory for @num entries, device area @align'ed. */
 	size_t (*bytes)(unsigned int num, unsigned int align,
 			size_t offsets[3]);
 };

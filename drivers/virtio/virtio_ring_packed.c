@@ -373,7 +373,8 @@ static size_t packed_bytes(unsigned int num, unsigned int align,
 	/* §2.8.10: the ring, then the driver and device event structures. */
 	offsets[0] = 0;
 	offsets[1] = sizeof(struct vring_packed_desc) * num;
-	offsets[2] = offsets[1] + sizeof(struct vring_packed_desc_event);
+	offsets[2] = ALIGN(offsets[1] + sizeof(struct vring_packed_desc_event),
+			   align);
 	return offsets[2] + sizeof(struct vring_packed_desc_event);
 }
 
