@@ -181,8 +181,11 @@ static void packed_kick(struct virtqueue *vq)
 	u16 old = p->published, new = p->next_avail, flags, off_wrap;
 	bool old_wrap = p->published_wrap, wrapped, need;
 
-	if (unlikely(READ_ONCE(vvq->broken)) ||
-	    (old == new && old_wrap == p->avail_wrap))
+	/*
+	 * Not by position: 2 * num descriptors since the last kick bring
+	 * both the position and the wrap counter back to where they were.
+	 */
+	if (unlikely(READ_ONCE(vvq->broken)) || !p->added)
 		return;
 	p->published = new;
 	p->published_wrap = p->avail_wrap;

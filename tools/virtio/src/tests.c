@@ -232,6 +232,30 @@ static void t_no_kick(bool packed, bool event)
 }
 
 /*
+ * Packed: two whole laps of buffers between kicks, taken by a device that
+ * polls the ring (a packed add_buf publishes at once): the next position
+ * and the wrap counter are back where the last kick left them, yet
+ * 2 * num descriptors are new and the device asked for notifications, so
+ * the kick must notify.
+ */
+static void t_kick_after_two_laps(void)
+{
+	static char buf[4];
+	unsigned int i, len;
+
+	setup(true, false, false, 4);
+	sim_want_kicks(&T.sim, true);
+	for (i = 0; i < 2 * 4; i++) {
+		EXPECT(add(buf + i % 4, buf, 1, NULL, 0) == 0);
+		EXPECT(dev_complete(0));
+		EXPECT(T.vq->vq_ops->get_buf(T.vq, &len) == buf + i % 4);
+	}
+	T.vq->vq_ops->kick(T.vq);
+	EXPECT(T.kicks == 1);
+	EXPECT(teardown() == 0);
+}
+
+/*
  * GFP_ATOMIC failure: an indirect-worthy buffer goes as a direct chain
  * and still works.
  */
@@ -376,6 +400,7 @@ int main(void)
 		RUN("%s-sg-chain-direct", t_sg_chain(p, false), lay[p]);
 		RUN("%s-sg-chain-indirect", t_sg_chain(p, true), lay[p]);
 	}
+	RUN("%s-kick-after-two-laps", t_kick_after_two_laps(), "packed");
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
