@@ -23,9 +23,11 @@ import argparse
 import contextlib
 import dataclasses
 import fcntl
+import hashlib
 import json
 import os
 import queue
+import select
 import socket
 import subprocess
 import sys
@@ -60,6 +62,9 @@ class Scenario:
     guest: str = "x86_64"   # a key of GUESTS
     taps: int = 0           # queue pairs of host_bridge()'s taps; 0: none
     timeout: int = 0        # seconds the boot may take, if more than the caller's
+    peer_mb: int = 0        # >0: two guests on a socket link sending each
+                            # other this many MiB (boot_peers())
+    memory: str = "1G"      # guest RAM
 
 
 @dataclasses.dataclass(frozen=True)
@@ -172,6 +177,13 @@ SCENARIOS = {s.name: s for s in (
     tap_scenario("net-mq", queues=4, append=("vtest.net_pairs=2", "vtest.net_features=+22")),
     tap_scenario("net-small-queue", "rx_queue_size=256", "tx_queue_size=256",
                  "packed=on", append=("vtest.net_features=+34",)),
+    # Two guests, one NIC each with QEMU's default features, joined by a
+    # QEMU socket link on 127.0.0.1 (boot_peers): unlike the hub, the link
+    # pushes back -- a guest that sends faster than its peer takes frames
+    # in finds the socket full and its transmit queue stalled until it drains.
+    # 8 MiB each way: busybox nc moves ~0.15 MB/s here (TCG, debug
+    # kernel); qemu.py --peer-mb 32 net-peers is the issue's transfer.
+    Scenario("net-peers", "peer", peer_mb=8, memory="512M", timeout=900),
     # Cross-built guests (make kernel initramfs GUEST=...): virt on arm64
     # with virtio-mmio (version 2) and PCI; big-endian pseries with legacy
     # (guest-endian) and modern (little-endian) PCI devices.
@@ -204,15 +216,87 @@ def device(scenario, kind, *props):
                      *scenario.props))
 
 
-def command(scenario, kernel, initrd, disk, qmp_path, append):
-    """The QEMU command line: 2 CPUs, 1 GiB, serial console on stdio, QMP on qmp_path."""
+# --- The accelerator --------------------------------------------------------
+
+PROBE_TIMEOUT = 60  # seconds: a KVM boot of the guest with no tests takes ~5
+PROBE_ACCEL = "kvm"     # what the probe tries (a test of the probe may say tcg)
+PROBE_FIRST_LINE = 20   # seconds to the kernel's first console line under KVM
+KVM_FAILED = ("KVM internal error", "emulation failure", "failed to initialize kvm",
+              "Could not access KVM kernel module")
+_accel = {}         # kernel -> (accelerator, why), one probe per process
+
+
+def probe_kvm(kernel, initrd):
+    """(True, why) if KVM runs the x86_64 guest to its end here, else (False, why).
+
+    A /dev/kvm that opens may still fail every guest: "KVM internal error.
+    Suberror: 1 ... emulation failure" right after the firmware, or a guest
+    that never prints past it; QEMU then stops or spins rather than exits.
+    So boot the guest with no tests and trust KVM only if it reaches VTEST
+    DONE within PROBE_TIMEOUT, giving up early on a KVM error or when the
+    kernel has printed nothing by PROBE_FIRST_LINE.
+    """
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        return False, "no usable /dev/kvm"
+    cmd = [GUESTS["x86_64"].qemu, "-M", GUESTS["x86_64"].machine, "-accel", PROBE_ACCEL,
+           "-m", "1G", "-smp", "2", "-nographic", "-no-reboot", "-nic", "none",
+           "-kernel", kernel, "-initrd", initrd,
+           "-append", "console=ttyS0 panic=-1 kunit.enable=0 vtest="]
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    out, why = b"", None
+    try:
+        while why is None:
+            elapsed = time.monotonic() - start
+            text = out.decode(errors="replace")
+            if logparse.reached_done(text):
+                return True, f"probe boot reached VTEST DONE in {elapsed:.0f} s"
+            bad = [m for m in KVM_FAILED if m in text]
+            if bad:
+                why = f"{bad[0]!r} on the console after {elapsed:.0f} s"
+            elif elapsed > PROBE_TIMEOUT:
+                why = f"no VTEST DONE within {PROBE_TIMEOUT} s"
+            elif elapsed > PROBE_FIRST_LINE and b"Linux version" not in out:
+                why = f"the kernel printed nothing in {PROBE_FIRST_LINE} s"
+            elif select.select([proc.stdout], [], [], 0.5)[0]:
+                chunk = os.read(proc.stdout.fileno(), 65536)
+                if not chunk:
+                    why = f"QEMU exited ({proc.wait()}) without VTEST DONE"
+                out += chunk
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()
+    return False, f"probe boot under KVM failed: {why}; last line: " + repr(
+        logparse.last_lines(out.decode(errors="replace"), 1))
+
+
+def accelerator(scenario, kernel, initrd):
+    """("kvm" or "tcg", why) for scenario's boot.
+
+    VTEST_ACCEL=kvm|tcg in the environment decides without a probe; else
+    only the x86_64 guest can use KVM, and only once probe_kvm() said it works.
+    """
+    forced = os.environ.get("VTEST_ACCEL")
+    if forced in ("kvm", "tcg"):
+        return forced, "VTEST_ACCEL"
+    if scenario.guest != "x86_64":
+        return "tcg", f"{scenario.guest} guest on this host"
+    key = GUESTS["x86_64"].image if kernel is None else kernel
+    if key not in _accel:
+        ok, why = probe_kvm(kernel, initrd)
+        _accel[key] = ("kvm" if ok else "tcg", why)
+        print(f"qemu.py: accelerator {_accel[key][0]}: {why}", file=sys.stderr, flush=True)
+    return _accel[key]
+
+
+def command(scenario, kernel, initrd, disk, qmp_path, append, accel="tcg"):
+    """The QEMU command line: 2 CPUs, 1 GiB unless the scenario says, serial console on stdio, QMP on qmp_path."""
     guest = GUESTS[scenario.guest]
-    accel = ["-accel", "tcg"]
-    if scenario.guest == "x86_64" and os.access("/dev/kvm", os.R_OK | os.W_OK):
-        accel = ["-accel", "kvm", *accel]
     return [
-        guest.qemu, "-M", scenario.machine or guest.machine, *guest.args, *accel,
-        "-m", "1G", "-smp", "2", "-nographic", "-no-reboot", "-nic", "none",
+        guest.qemu, "-M", scenario.machine or guest.machine, *guest.args, "-accel", accel,
+        "-m", scenario.memory, "-smp", "2", "-nographic", "-no-reboot", "-nic", "none",
         "-qmp", f"unix:{qmp_path},server=on,wait=off",
         "-kernel", kernel, "-initrd", initrd, "-append", append,
         "-drive", f"file={disk},format=raw,if=none,id=disk0",
@@ -370,8 +454,8 @@ def make_ext2(disk, files):
                        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
 
 
-def prepare(scenario, build, kunit=False, kernel=None, initrd=None):
-    """A fresh disk image and the QEMU command line for scenario."""
+def prepare(scenario, build, kunit=False, kernel=None, initrd=None, append=()):
+    """A fresh disk image; (QEMU command line, accelerator line) for scenario."""
     guest = GUESTS[scenario.guest]
     kernel = kernel or os.path.join(build, guest.image)
     initrd = initrd or os.path.join(build, guest.initrd)
@@ -381,16 +465,174 @@ def prepare(scenario, build, kunit=False, kernel=None, initrd=None):
         if not os.path.exists(path):
             raise FileNotFoundError(f"{path} missing: run '{make}'")
     disk, qmp_path = paths(scenario, build)
-    append = ["console=" + guest.console, "panic=-1", f"kunit.enable={int(kunit)}",
-              f"vtest={scenario.tests}", f"vtest.disk_sectors={DISK_BYTES // 512}"]
+    args = ["console=" + guest.console, "panic=-1", f"kunit.enable={int(kunit)}",
+            f"vtest={scenario.tests}", f"vtest.disk_sectors={DISK_BYTES // 512}"]
     if scenario.guest == "x86_64":
         with open(disk, "wb") as f:
             f.truncate(DISK_BYTES)
     else:
         make_ext2(disk, FS_FILES)
-        append.append(f"vtest.fs_files={FS_FILES}")
-    append = " ".join([*append, *scenario.append])
-    return command(scenario, kernel, initrd, disk, qmp_path, append)
+        args.append(f"vtest.fs_files={FS_FILES}")
+    args = " ".join([*args, *scenario.append, *append])
+    accel, why = accelerator(scenario, kernel, initrd)
+    return (command(scenario, kernel, initrd, disk, qmp_path, args, accel),
+            f"qemu.py: accelerator {accel} ({why})")
+
+
+class _Machine:
+    """One running QEMU of a boot: its console log, its host actions."""
+
+    def __init__(self, scenario, build, cmd, accel_line, timeout, echo):
+        self.scenario = scenario
+        self.cmd = cmd
+        self.accel_line = accel_line
+        self.timeout = max(timeout, scenario.timeout)
+        self.echo = echo
+        self.qmp_path = paths(scenario, build)[1]
+        self.log_path = os.path.join(build, "logs", f"{scenario.name}.log")
+        self.lines = []
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+        self.requests = queue.Queue()   # (action, args) of VTEST HOST lines
+        self.timed_out = False
+        self.proc = None
+
+    def emit(self, line):
+        with self.lock:
+            self.lines.append(line)
+            self.log.write(line + "\n")
+            self.log.flush()
+            if self.echo:
+                label = f"{self.scenario.name}| " if self.scenario.peer_mb else ""
+                print(label + line, flush=True)
+
+    def _reader(self):
+        for raw in self.proc.stdout:
+            line = raw.decode(errors="replace").rstrip("\r\n").replace("\r", "")
+            self.emit(line)
+            if logparse.reached_done(line):
+                self.done.set()
+            if request := logparse.host_request(line):
+                self.requests.put(request)
+
+    def start(self, stack):
+        """Start QEMU; what it holds (log, host network) closes with stack."""
+        os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
+        self.log = stack.enter_context(open(self.log_path, "w"))
+        prefix = stack.enter_context(host_network(self.scenario))
+        self.cmd = [*prefix, *self.cmd]
+        self.log.write("# " + " ".join(self.cmd) + "\n")
+        self.emit(self.accel_line)
+        self.start_time = time.monotonic()
+        self.deadline = self.start_time + self.timeout
+        self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.thread = threading.Thread(target=self._reader, daemon=True)
+        self.thread.start()
+
+    def step(self):
+        """Serve host actions, enforce the deadline; False once QEMU is gone."""
+        while not self.requests.empty():    # here, so the reader keeps draining
+            self.emit(host_action(self.qmp_path, *self.requests.get()))
+        if self.done.is_set():
+            self.deadline = min(self.deadline, time.monotonic() + POWEROFF_GRACE)
+            self.done.clear()
+        if self.proc.poll() is None and time.monotonic() > self.deadline:
+            self.timed_out = True
+            self.proc.kill()
+        return self.proc.poll() is None
+
+    def finish(self):
+        self.proc.wait()
+        self.thread.join()
+        seconds = time.monotonic() - self.start_time
+        if self.timed_out:
+            self.log.write(f"qemu.py: killed QEMU after {seconds:.0f} s\n")
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(self.qmp_path)
+        return Boot(self.scenario.name, "\n".join(self.lines) + "\n", self.log_path,
+                    self.proc.returncode, self.timed_out, seconds)
+
+
+def _run(machines, ready=lambda machine: True):
+    """Start machines in order, each once ready(previous) holds (or its
+    QEMU is gone); drive them all until every one has exited.  Boots."""
+    with contextlib.ExitStack() as stack:
+        try:
+            for i, machine in enumerate(machines):
+                if i:
+                    prev = machines[i - 1]
+                    while prev.step() and not ready(prev):
+                        time.sleep(0.1)
+                machine.start(stack)
+            while any([m.step() for m in machines if m.proc]):
+                time.sleep(0.2)
+        finally:
+            for m in machines:
+                if m.proc and m.proc.poll() is None:
+                    m.proc.kill()
+        return [m.finish() for m in machines if m.proc]
+
+
+# --- Two guests on a QEMU socket link -----------------------------------------
+
+PEER_ROLES = ("a", "b")
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def listening(port):
+    """Does something listen on 127.0.0.1:port (/proc/net/tcp, state 0A)?
+    Not by connecting: QEMU's socket netdev takes the first connection as
+    its peer."""
+    want = f"0100007F:{port:04X}"
+    with open("/proc/net/tcp") as f:
+        return any(fields[1] == want and fields[3] == "0A"
+                   for fields in (line.split() for line in f))
+
+
+def peer_halves(scenario, port):
+    """The two guests of scenario: "a" listens on 127.0.0.1:port, "b"
+    connects; one virtio-net NIC each, its frames carried over that TCP
+    connection by QEMU, and nowhere else."""
+    halves = []
+    for i, role in enumerate(PEER_ROLES):
+        end = "listen" if i == 0 else "connect"
+        nic = ("-netdev", f"socket,id=n0,{end}=127.0.0.1:{port}",
+               "-device", ",".join(("virtio-net-pci,netdev=n0,id=nic0",
+                                    f"mac=52:54:00:99:01:0{i + 1}",
+                                    *PCI_INTERFACES[scenario.interface], *scenario.props)))
+        halves.append(dataclasses.replace(scenario, name=f"{scenario.name}-{role}",
+                                          extra=(*scenario.extra, *nic)))
+    return halves
+
+
+def boot_peers(scenario, build, kunit=False, timeout=TIMEOUT, echo=False,
+               kernel=None, initrd=None):
+    """Boot scenario's two guests (peer_halves) at once; their two Boots.
+
+    Each guest's disk starts with scenario.peer_mb MiB of random data; the other
+    guest is told its sha256 (vtest.peer_sha=), so that what crossed the
+    link is checked on the far side.  "b" starts once "a" listens.
+    """
+    port = free_port()
+    halves = peer_halves(scenario, port)
+    data = [os.urandom(scenario.peer_mb << 20) for _ in halves]
+    shas = [hashlib.sha256(d).hexdigest() for d in data]
+    machines = []
+    for i, (half, role) in enumerate(zip(halves, PEER_ROLES)):
+        cmd, accel = prepare(half, build, kunit, kernel, initrd,
+                             (f"vtest.peer={role}", f"vtest.peer_mb={scenario.peer_mb}",
+                              f"vtest.peer_sha={shas[1 - i]}"))
+        with open(paths(half, build)[0], "r+b") as disk:
+            disk.write(data[i])
+        machines.append(_Machine(half, build, cmd, accel, timeout, echo))
+    return _run(machines, ready=lambda machine: listening(port))
 
 
 def boot(scenario, build, kunit=False, timeout=TIMEOUT, echo=False,
@@ -400,68 +642,21 @@ def boot(scenario, build, kunit=False, timeout=TIMEOUT, echo=False,
     The guest's host actions are performed as their lines come, each result
     logged as a "qemu.py: host action ..." line (also in Boot.log).
     """
-    cmd = prepare(scenario, build, kunit, kernel, initrd)
-    timeout = max(timeout, scenario.timeout)
-    qmp_path = paths(scenario, build)[1]
-    log_path = os.path.join(build, "logs", f"{scenario.name}.log")
-    os.makedirs(os.path.dirname(log_path), exist_ok=True)
-    lines = []
-    lock = threading.Lock()
-    done = threading.Event()
-    requests = queue.Queue()    # (action, args) from the guest's VTEST HOST lines
+    cmd, accel = prepare(scenario, build, kunit, kernel, initrd)
+    return _run([_Machine(scenario, build, cmd, accel, timeout, echo)])[0]
 
-    def emit(line):
-        with lock:
-            lines.append(line)
-            log.write(line + "\n")
-            log.flush()
-            if echo:
-                print(line, flush=True)
 
-    def reader():
-        for raw in proc.stdout:
-            line = raw.decode(errors="replace").rstrip("\r\n").replace("\r", "")
-            emit(line)
-            if logparse.reached_done(line):
-                done.set()
-            if request := logparse.host_request(line):
-                requests.put(request)
-
-    with open(log_path, "w") as log, host_network(scenario) as prefix:
-        cmd = [*prefix, *cmd]
-        log.write("# " + " ".join(cmd) + "\n")
-        start = time.monotonic()
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        thread = threading.Thread(target=reader, daemon=True)
-        thread.start()
-        timed_out = False
-        deadline = start + timeout
-        while proc.poll() is None:
-            while not requests.empty():     # here, so the reader keeps draining
-                emit(host_action(qmp_path, *requests.get()))
-            if done.is_set():
-                deadline = min(deadline, time.monotonic() + POWEROFF_GRACE)
-                done.clear()
-            if time.monotonic() > deadline:
-                timed_out = True
-                proc.kill()
-                break
-            time.sleep(0.2)
-        proc.wait()
-        thread.join()
-        seconds = time.monotonic() - start
-        if timed_out:
-            log.write(f"qemu.py: killed QEMU after {seconds:.0f} s\n")
-    with contextlib.suppress(FileNotFoundError):
-        os.remove(qmp_path)
-    return Boot(scenario.name, "\n".join(lines) + "\n", log_path, proc.returncode,
-                timed_out, seconds)
+def boot_all(scenario, build, kunit=False, timeout=TIMEOUT, echo=False,
+             kernel=None, initrd=None):
+    """The Boots of scenario: one, or two for a peers scenario."""
+    how = boot_peers if scenario.peer_mb else lambda *a, **k: [boot(*a, **k)]
+    return how(scenario, build, kunit, timeout, echo, kernel, initrd)
 
 
 def interactive(scenario, build, kunit=False, kernel=None, initrd=None):
     """Boot scenario with the console on this terminal; QEMU's exit code."""
-    cmd = prepare(scenario, build, kunit, kernel, initrd)
+    cmd, accel = prepare(scenario, build, kunit, kernel, initrd)
+    print(accel, flush=True)
     print(f"qemu.py: Ctrl-A X quits QEMU; QMP on {paths(scenario, build)[1]}", flush=True)
     with host_network(scenario) as prefix:
         return subprocess.call([*prefix, *cmd])
@@ -478,32 +673,39 @@ def main():
     ap.add_argument("--quiet", action="store_true", help="do not echo the console")
     ap.add_argument("--append", action="append", default=[], metavar="ARG",
                     help="one more kernel argument, e.g. vtest.net_mb=8 (repeatable)")
+    ap.add_argument("--peer-mb", type=int, metavar="N",
+                    help="MiB each guest of a peers scenario sends")
     args = ap.parse_args()
 
     scenario = SCENARIOS[args.scenario]
+    if args.peer_mb and scenario.peer_mb:
+        scenario = dataclasses.replace(scenario, peer_mb=args.peer_mb)
     if args.append:
         scenario = dataclasses.replace(scenario, append=(*scenario.append, *args.append))
     try:
         if scenario.interactive:
             return interactive(scenario, args.build, args.kunit, args.kernel, args.initrd)
-        result = boot(scenario, args.build, args.kunit, args.timeout,
-                      echo=not args.quiet, kernel=args.kernel, initrd=args.initrd)
+        results = boot_all(scenario, args.build, args.kunit, args.timeout,
+                           echo=not args.quiet, kernel=args.kernel, initrd=args.initrd)
     except FileNotFoundError as e:
         print(f"qemu.py: {e}", file=sys.stderr)
         return 2
-    checks = logparse.vtest_results(result.log)
-    failed = [c for c in checks if not c.ok]
-    failure = result.failure()
-    print(f"\nqemu.py: {scenario.name}: {len(checks) - len(failed)} of {len(checks)} "
-          f"checks passed in {result.seconds:.0f} s; log: {result.log_path}")
-    for c in failed:
-        print(f"qemu.py: FAIL {c.name}: {c.reason}")
-    if failure:
-        print(f"qemu.py: FAIL boot: {failure}")
-    splats = logparse.splats(result.log)
-    if splats:
-        print(f"qemu.py: FAIL clean-log: {len(splats)} kernel splat lines, first: {splats[0]}")
-    return 1 if failed or failure or splats else 0
+    bad = False
+    for result in results:
+        checks = logparse.vtest_results(result.log)
+        failed = [c for c in checks if not c.ok]
+        failure = result.failure()
+        print(f"\nqemu.py: {result.scenario}: {len(checks) - len(failed)} of {len(checks)} "
+              f"checks passed in {result.seconds:.0f} s; log: {result.log_path}")
+        for c in failed:
+            print(f"qemu.py: FAIL {c.name}: {c.reason}")
+        if failure:
+            print(f"qemu.py: FAIL boot: {failure}")
+        splats = logparse.splats(result.log)
+        if splats:
+            print(f"qemu.py: FAIL clean-log: {len(splats)} kernel splat lines, first: {splats[0]}")
+        bad = bad or failed or failure or splats
+    return 1 if bad else 0
 
 
 if __name__ == "__main__":
