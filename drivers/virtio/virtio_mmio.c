@@ -38,7 +38,7 @@ struct virtio_mmio_device {
 	u32 config_len;		/* bytes of device config the region holds */
 	int irq;
 	bool irq_requested;	/* from find_vqs() to del_vqs() */
-	struct virtqueue **vqs;
+	struct virtqueue **vqs;	/* those that exist; vq->index is the device's */
 	unsigned int nvqs;
 };
 
@@ -244,8 +244,7 @@ static irqreturn_t vm_interrupt(int irq, void *opaque)
 		virtio_config_changed(&vm->vdev);
 	if (status & VIRTIO_MMIO_INT_VRING)
 		for (i = 0; i < vm->nvqs; i++)
-			if (vm->vqs[i])
-				vring_interrupt(irq, vm->vqs[i]);
+			vring_interrupt(irq, vm->vqs[i]);
 	return IRQ_HANDLED;
 }
 
@@ -356,9 +355,7 @@ static void vm_del_vqs(struct virtio_device *vdev)
 		free_irq(vm->irq, vm);
 	vm->irq_requested = false;
 	for (i = 0; i < vm->nvqs; i++) {
-		if (!vm->vqs[i])
-			continue;
-		vm_deactivate_vq(vm, i);
+		vm_deactivate_vq(vm, vm->vqs[i]->index);
 		vring_del_virtqueue(vm->vqs[i]);
 	}
 	kfree(vm->vqs);
@@ -375,13 +372,15 @@ static int vm_find_vqs(struct virtio_device *vdev, unsigned int nvqs,
 		       const struct virtqueue_info info[])
 {
 	struct virtio_mmio_device *vm = to_vm(vdev);
-	unsigned int i;
+	unsigned int i, named = 0;
 	int err;
 
-	vm->vqs = kcalloc(nvqs, sizeof(*vm->vqs), GFP_KERNEL);
+	for (i = 0; i < nvqs; i++)
+		named += !!info[i].name;
+	/* Only the queues that exist: the handler walks them all. */
+	vm->vqs = kcalloc(named, sizeof(*vm->vqs), GFP_KERNEL);
 	if (!vm->vqs)
 		return -ENOMEM;
-	vm->nvqs = nvqs;
 	/* Before any queue is set up (§4.2.4). */
 	if (vm->version == 1)
 		writel(VM_V1_PAGE_SIZE, vm->base + VIRTIO_MMIO_GUEST_PAGE_SIZE);
@@ -396,7 +395,7 @@ static int vm_find_vqs(struct virtio_device *vdev, unsigned int nvqs,
 			vqs[i] = NULL;
 			goto fail;
 		}
-		vm->vqs[i] = vqs[i];
+		vm->vqs[vm->nvqs++] = vqs[i];
 	}
 
 	err = request_irq(vm->irq, vm_interrupt, IRQF_SHARED,

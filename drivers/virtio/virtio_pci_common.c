@@ -107,14 +107,19 @@ static irqreturn_t vp_config_irq(int irq, void *opaque)
 	return IRQ_HANDLED;
 }
 
+/*
+ * The shared and INTx handlers are requested before the queues exist and
+ * may run (spuriously, or for another device on the line) while they are
+ * being set up: they see a queue only once vp_find_vqs() has published it.
+ */
 static irqreturn_t vp_vqs_irq(int irq, void *opaque)
 {
 	struct virtio_pci_device *vp = opaque;
+	unsigned int i, n = smp_load_acquire(&vp->nvqs);
 	irqreturn_t ret = IRQ_NONE;
-	unsigned int i;
 
-	for (i = 0; i < vp->nvqs; i++)
-		if (vp->vqs[i] && vring_interrupt(irq, vp->vqs[i]) == IRQ_HANDLED)
+	for (i = 0; i < n; i++)
+		if (vring_interrupt(irq, vp->vqs[i]) == IRQ_HANDLED)
 			ret = IRQ_HANDLED;
 	return ret;
 }
@@ -211,8 +216,7 @@ void vp_del_vqs(struct virtio_device *vdev)
 	if (vp->ops->release_vqs)
 		vp->ops->release_vqs(vp);
 	for (i = 0; i < vp->nvqs; i++)
-		if (vp->vqs[i])
-			vring_del_virtqueue(vp->vqs[i]);
+		vring_del_virtqueue(vp->vqs[i]);
 	kfree(vp->vqs);
 	vp->vqs = NULL;
 	vp->nvqs = 0;
@@ -223,23 +227,29 @@ static int vp_try_find_vqs(struct virtio_pci_device *vp, unsigned int nvqs,
 			   const struct virtqueue_info info[],
 			   enum virtio_pci_irq_mode mode)
 {
-	unsigned int i, nvectors = 0;
+	unsigned int i, nvectors = 0, named = 0;
 	u16 vector;
 	int err;
 
-	for (i = 0; i < nvqs; i++)
+	for (i = 0; i < nvqs; i++) {
+		if (info[i].name)
+			named++;
 		if (info[i].name && info[i].callback)
 			nvectors++;
+	}
 
 	err = vp_alloc_vectors(vp, mode, nvectors);
 	if (err)
 		return err;
-	vp->vqs = kcalloc(nvqs, sizeof(*vp->vqs), GFP_KERNEL);
+	/*
+	 * Only the queues that exist, so that a device offering thousands
+	 * a driver skips costs the shared handler nothing.
+	 */
+	vp->vqs = kcalloc(named, sizeof(*vp->vqs), GFP_KERNEL);
 	if (!vp->vqs) {
 		vp_free_irqs(vp);
 		return -ENOMEM;
 	}
-	vp->nvqs = nvqs;
 
 	err = vp->ops->set_config_vector(vp, mode == VP_INTX ?
 					 VIRTIO_MSI_NO_VECTOR : 0);
@@ -261,7 +271,9 @@ static int vp_try_find_vqs(struct virtio_pci_device *vp, unsigned int nvqs,
 			vqs[i] = NULL;
 			goto fail;
 		}
-		vp->vqs[i] = vqs[i];
+		vp->vqs[vp->nvqs] = vqs[i];
+		/* The queue, then the count: see vp_vqs_irq(). */
+		smp_store_release(&vp->nvqs, vp->nvqs + 1);
 		if (mode == VP_MSIX_PER_VQ && info[i].callback) {
 			err = vp_request_irq(vp, vring_interrupt, vqs[i],
 					     info[i].name);

@@ -73,8 +73,9 @@ enum virtio_pci_irq_mode {
  * @irq_mode: how interrupts are delivered.
  * @nvectors: vectors requested with request_irq().
  * @irqs: name and handler argument of each vector.
- * @vqs: the queues, indexed like the device's.
- * @nvqs: entries in @vqs.
+ * @vqs: the queues that exist, in the order they were set up; the
+ *	device's index of each is its vq->index.
+ * @nvqs: entries in @vqs, published after each entry (vp_vqs_irq()).
  */
 struct virtio_pci_device {
 	struct virtio_device vdev;

@@ -218,9 +218,7 @@ static void vp_modern_enable_vqs(struct virtio_pci_device *vp)
 	unsigned int i;
 
 	for (i = 0; i < vp->nvqs; i++) {
-		if (!vp->vqs[i])
-			continue;
-		iowrite16(i, &vp->common->queue_select);
+		iowrite16(vp->vqs[i]->index, &vp->common->queue_select);
 		iowrite16(1, &vp->common->queue_enable);
 	}
 }
