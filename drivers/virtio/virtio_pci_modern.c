@@ -6,6 +6,7 @@
  * interrupts and the queue setup loop are in virtio_pci_common.c.
  */
 #include <linux/delay.h>
+#include <linux/jiffies.h>
 #include <linux/virtio_ring.h>
 #include "virtio_pci_common.h"
 
@@ -102,17 +103,37 @@ static void vp_set_status(struct virtio_device *vdev, u8 status)
 	iowrite8(status, &to_vp(vdev)->common->device_status);
 }
 
+/* How long a device may take to finish a reset before we give up on it. */
+#define VP_RESET_TIMEOUT_MS	5000
+
 /*
  * Writing 0 starts the reset; it is done when status reads back 0
  * (§4.1.4.3.2).  Then no handler may still be running on the old state.
+ * The wait is bounded: a function that was surprise-removed reads all
+ * ones, and a device that never finishes must not hang the guest.  Either
+ * way its queues are broken, so that drivers fail instead of waiting.
  */
 static void vp_reset(struct virtio_device *vdev)
 {
 	struct virtio_pci_device *vp = to_vp(vdev);
+	unsigned long end = jiffies + msecs_to_jiffies(VP_RESET_TIMEOUT_MS);
+	u8 status;
 
 	iowrite8(0, &vp->common->device_status);
-	while (ioread8(&vp->common->device_status))
+	while ((status = ioread8(&vp->common->device_status))) {
+		if (status == 0xff && !pci_device_is_present(vp->pci)) {
+			dev_err(&vdev->dev, "device gone during reset\n");
+			virtio_break_device(vdev);
+			break;
+		}
+		if (time_after(jiffies, end)) {
+			dev_err(&vdev->dev, "reset not done after %u ms (status %#x)\n",
+				VP_RESET_TIMEOUT_MS, status);
+			virtio_break_device(vdev);
+			break;
+		}
 		usleep_range(1000, 2000);
+	}
 	vp_synchronize_irqs(vp);
 }
 
