@@ -334,7 +334,7 @@ static int virtblk_read_config(struct virtio_blk *vblk,
 {
 	struct virtio_device *vdev = vblk->vdev;
 	unsigned int i, ring = UINT_MAX, segs;
-	u32 v;
+	u32 v, seg;
 
 	for (i = 0; i < vblk->num_vqs; i++)
 		ring = min(ring, virtqueue_get_vring_size(vblk->vqs[i].vq));
@@ -357,6 +357,7 @@ static int virtblk_read_config(struct virtio_blk *vblk,
 	lim->max_segments = segs;
 
 	/* Without size_max the block layer's 64 KiB default applies. */
+	seg = BLK_MAX_SEGMENT_SIZE;
 	if (!virtio_cread_feature(vdev, VIRTIO_BLK_F_SIZE_MAX,
 				  struct virtio_blk_config, size_max, &v)) {
 		if (v < PAGE_SIZE) {
@@ -364,8 +365,13 @@ static int virtblk_read_config(struct virtio_blk *vblk,
 				"size_max %u is below the page size\n", v);
 			return -EINVAL;
 		}
-		lim->max_segment_size = v;
+		seg = v;
 	}
+	/*
+	 * A segment the DMA API cannot map in one piece (swiotlb bounces at
+	 * most dma_max_mapping_size()) would fail to map on every retry.
+	 */
+	lim->max_segment_size = min_t(size_t, seg, virtio_max_dma_size(vdev));
 	/* The request format itself has no length limit. */
 	lim->max_hw_sectors = UINT_MAX;
 

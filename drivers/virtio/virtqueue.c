@@ -98,6 +98,26 @@ static bool vring_use_dma_api(const struct virtio_device *vdev)
 	return virtio_has_feature(vdev, VIRTIO_F_ACCESS_PLATFORM);
 }
 
+/**
+ * virtio_max_dma_size - the largest segment a buffer of this device may have
+ * @vdev: the device, its features negotiated
+ *
+ * Extension (the Linux 6.12 name).  With physical addresses nothing limits
+ * a segment.  With VIRTIO_F_ACCESS_PLATFORM each one is mapped through the
+ * DMA API for the transport's device, which may bounce it through swiotlb
+ * and then cannot map more than dma_max_mapping_size() at once: a larger
+ * segment would fail to map every time it is tried.
+ *
+ * Return: the limit in bytes, SIZE_MAX when there is none.
+ */
+size_t virtio_max_dma_size(const struct virtio_device *vdev)
+{
+	if (!vring_use_dma_api(vdev))
+		return SIZE_MAX;
+	return dma_max_mapping_size(vdev->dev.parent);
+}
+EXPORT_SYMBOL_GPL(virtio_max_dma_size);
+
 /*
  * Map every entry of a buffer into a new indirect table's shadow.  The
  * layout fills the table itself from the shadow, then maps it with

@@ -99,6 +99,7 @@ struct virtqueue_ops {
 bool virtqueue_is_broken(const struct virtqueue *vq);
 unsigned int virtqueue_get_vring_size(const struct virtqueue *vq);
 unsigned int virtqueue_num_free(const struct virtqueue *vq);
+size_t virtio_max_dma_size(const struct virtio_device *vdev);
 
 /**
  * struct virtio_device - representation of a device using virtio
