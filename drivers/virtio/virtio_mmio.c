@@ -182,9 +182,12 @@ static void vm_reset(struct virtio_device *vdev)
 
 	writel(0, vm->base + VIRTIO_MMIO_STATUS);
 	if (readl_poll_timeout(vm->base + VIRTIO_MMIO_STATUS, status, !status,
-			       1000, USEC_PER_SEC))
-		dev_warn(&vdev->dev, "status 0x%x a second after reset\n",
-			 status);
+			       1000, USEC_PER_SEC)) {
+		/* It may still use the rings: its queues fail from now on. */
+		dev_err(&vdev->dev, "status 0x%x a second after reset\n",
+			status);
+		virtio_break_device(vdev);
+	}
 	if (vm->irq_requested)
 		synchronize_irq(vm->irq);
 }

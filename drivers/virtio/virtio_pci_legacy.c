@@ -149,8 +149,11 @@ static void vp_legacy_reset(struct virtio_device *vdev)
 
 	iowrite8(0, vp->ioaddr + VIRTIO_PCI_STATUS);
 	status = ioread8(vp->ioaddr + VIRTIO_PCI_STATUS);
-	if (status)
-		dev_warn(&vdev->dev, "status 0x%02x after reset\n", status);
+	if (status) {
+		/* The reset is synchronous here (§4.1.4.10): the device is bad. */
+		dev_err(&vdev->dev, "status 0x%02x after reset\n", status);
+		virtio_break_device(vdev);
+	}
 	vp_synchronize_irqs(vp);
 }
 

@@ -37,7 +37,11 @@ struct virtqueue_info {
  *	transport has none.
  * @get_status: read the device status byte (§2.1).
  * @set_status: write the device status byte; never 0 (use @reset).
- * @reset: reset the device and wait until it reads back status 0.
+ * @reset: reset the device and wait until it reads back status 0, then
+ *	for the device's interrupt handlers that are still running: once it
+ *	returns, no callback runs on the old state, so the driver may take
+ *	its buffers back and free them.  A device that does not finish the
+ *	reset within a bound is marked broken instead of waited for.
  * @get_features: the feature bits the device offers.
  * @finalize_features: tell the device which features the driver accepted
  *	(vdev->features).  Returns 0 or a negative errno when the transport
