@@ -10,6 +10,7 @@
 #include <linux/idr.h>
 #include <linux/module.h>
 #include <linux/virtio.h>
+#include <linux/virtio_anchor.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ring.h>
 
@@ -303,6 +304,22 @@ static int virtio_negotiate_features(struct virtio_device *vdev,
 			return err;
 		/* Clearing is all it may do. */
 		vdev->features &= offered & wanted;
+	}
+
+	/*
+	 * Where the platform restricts what memory a device may reach
+	 * (encrypted guests: SEV, TDX, protected s390 guests), every buffer
+	 * must go through the DMA API, i.e. VIRTIO_F_ACCESS_PLATFORM, which
+	 * only a VERSION_1 device can offer (§6.1).  The platform says so
+	 * through the base tree's virtio_anchor hook.
+	 */
+	if (virtio_check_mem_acc_cb(vdev) &&
+	    (!virtio_has_feature(vdev, VIRTIO_F_VERSION_1) ||
+	     !virtio_has_feature(vdev, VIRTIO_F_ACCESS_PLATFORM))) {
+		dev_err(&vdev->dev,
+			"restricted memory access: the device must offer VERSION_1 and ACCESS_PLATFORM (offered 0x%llx)\n",
+			offered);
+		return -ENODEV;
 	}
 
 	err = vdev->config->finalize_features(vdev);

@@ -21,6 +21,7 @@
 #include <linux/sprintf.h>
 #include <linux/string.h>
 #include <linux/virtio.h>
+#include <linux/virtio_anchor.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_mock.h>
 #include <linux/workqueue.h>
@@ -549,6 +550,84 @@ virtio_bus_test_refused_features_ok_fails_without_probe(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, status & VIRTIO_CONFIG_S_DRIVER_OK);
 }
 
+/* --- restricted memory access (encrypted guests) ------------------------- */
+
+#define VBT_PLATFORM	BIT_ULL(VIRTIO_F_ACCESS_PLATFORM)
+
+static void vbt_restore_mem_acc(void *old)
+{
+	virtio_check_mem_acc_cb = old;
+}
+
+/* Behave as a guest whose memory the platform restricts, for the case. */
+static void vbt_restrict_mem_acc(struct kunit *test)
+{
+	void *old = virtio_check_mem_acc_cb;
+
+	virtio_check_mem_acc_cb = virtio_require_restricted_mem_acc;
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							vbt_restore_mem_acc,
+							old), 0);
+}
+
+static void vbt_expect_refused(struct kunit *test, struct vbt_driver *t,
+			       struct virtio_mock_device *m)
+{
+	KUNIT_EXPECT_EQ(test, t->probe_calls, 0U);
+	KUNIT_EXPECT_NULL(test, virtio_mock_vdev(m)->dev.driver);
+	KUNIT_EXPECT_TRUE(test, virtio_mock_status(m) & VIRTIO_CONFIG_S_FAILED);
+}
+
+static void
+virtio_bus_test_restricted_memory_refuses_device_without_access_platform(struct kunit *test)
+{
+	struct vbt_driver *t = vbt_driver_new(test, VBT_DEV_A, VBT_VENDOR);
+
+	vbt_driver_register(test, t);
+	vbt_restrict_mem_acc(test);
+	vbt_expect_refused(test, t, vbt_device(test, VBT_DEV_A, VBT_VENDOR,
+					       VBT_V1));
+}
+
+static void
+virtio_bus_test_restricted_memory_refuses_legacy_device(struct kunit *test)
+{
+	struct vbt_driver *t = vbt_driver_new(test, VBT_DEV_A, VBT_VENDOR);
+
+	vbt_driver_register(test, t);
+	vbt_restrict_mem_acc(test);
+	vbt_expect_refused(test, t, vbt_device(test, VBT_DEV_A, VBT_VENDOR,
+					       VBT_PLATFORM));
+}
+
+static void
+virtio_bus_test_restricted_memory_binds_device_with_access_platform(struct kunit *test)
+{
+	struct vbt_driver *t = vbt_driver_new(test, VBT_DEV_A, VBT_VENDOR);
+	struct virtio_mock_device *m;
+
+	vbt_driver_register(test, t);
+	vbt_restrict_mem_acc(test);
+	m = vbt_device(test, VBT_DEV_A, VBT_VENDOR, VBT_V1 | VBT_PLATFORM);
+
+	KUNIT_EXPECT_EQ(test, t->probe_calls, 1U);
+	KUNIT_EXPECT_TRUE(test, vbt_bound(m, t));
+	KUNIT_EXPECT_EQ(test, t->probe_features, VBT_V1 | VBT_PLATFORM);
+}
+
+static void
+virtio_bus_test_unrestricted_memory_binds_device_without_access_platform(struct kunit *test)
+{
+	struct vbt_driver *t = vbt_driver_new(test, VBT_DEV_A, VBT_VENDOR);
+	struct virtio_mock_device *m;
+
+	vbt_driver_register(test, t);
+	m = vbt_device(test, VBT_DEV_A, VBT_VENDOR, VBT_V1);
+
+	KUNIT_EXPECT_EQ(test, t->probe_calls, 1U);
+	KUNIT_EXPECT_TRUE(test, vbt_bound(m, t));
+}
+
 static void
 virtio_bus_test_probe_error_sets_failed_and_skips_remove(struct kunit *test)
 {
@@ -854,6 +933,10 @@ static struct kunit_case virtio_bus_test_cases[] = {
 	KUNIT_CASE(virtio_bus_test_probe_runs_before_driver_ok),
 	KUNIT_CASE(virtio_bus_test_legacy_device_skips_features_ok),
 	KUNIT_CASE(virtio_bus_test_refused_features_ok_fails_without_probe),
+	KUNIT_CASE(virtio_bus_test_restricted_memory_refuses_device_without_access_platform),
+	KUNIT_CASE(virtio_bus_test_restricted_memory_refuses_legacy_device),
+	KUNIT_CASE(virtio_bus_test_restricted_memory_binds_device_with_access_platform),
+	KUNIT_CASE(virtio_bus_test_unrestricted_memory_binds_device_without_access_platform),
 	KUNIT_CASE(virtio_bus_test_probe_error_sets_failed_and_skips_remove),
 	KUNIT_CASE(virtio_bus_test_destroying_bound_device_removes_once),
 	KUNIT_CASE(virtio_bus_test_unregistering_driver_removes_and_unbinds),

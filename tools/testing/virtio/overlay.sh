@@ -2,11 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Lay our in-tree files over the Linux 6.12 base tree in $BUILD:
-#   1. extract /usr/src/linux-source-6.12.tar.xz once, without its
-#      drivers/virtio/ (that directory is entirely ours);
-#   2. rsync our drivers/virtio/ (with --delete) and every other file we
-#      have under include/ drivers/ kernel/ Documentation/; rsync -c leaves
-#      unchanged files alone, so kbuild rebuilds only what changed;
+#   1. extract /usr/src/linux-source-6.12.tar.xz once;
+#   2. rsync every file we have under include/ drivers/ kernel/
+#      Documentation/; rsync -c leaves unchanged files alone, so kbuild
+#      rebuilds only what changed.  The base tree's other files stay,
+#      drivers/virtio/ included: what our Kconfig does not build is
+#      simply not built;
 #   3. put back the base version of files we no longer carry;
 #   4. gate the base-tree users of the upstream virtio API listed in
 #      upstream-api-users behind VIRTIO_UPSTREAM_API, which is never set.
@@ -38,10 +39,34 @@ if [ ! -e "$BUILD/.extracted" ]; then
 	mkdir -p "$BUILD"
 	tar -xJf "$TARBALL" -C "$BUILD"
 	[ -d "$SRC" ] || die "$TARBALL has no linux-source-6.12/"
-	rm -rf "$SRC/drivers/virtio"
-	touch "$BUILD/.extracted"
+	touch "$BUILD/.extracted" "$BUILD/.virtio-base"
 fi
 mkdir -p "$PRISTINE"
+
+# A tree extracted by an earlier overlay.sh lacks the base drivers/virtio/
+# (it was deleted then): bring back the base files we do not carry, and
+# keep the base version of those we do, as step 2 would have.
+if [ ! -e "$BUILD/.virtio-base" ]; then
+	[ -r "$TARBALL" ] || die "$TARBALL missing: run 'make deps'"
+	echo "overlay: restoring the base tree's drivers/virtio/"
+	base=$(mktemp -d)
+	tar -xJf "$TARBALL" -C "$base" linux-source-6.12/drivers/virtio
+	for b in "$base"/linux-source-6.12/drivers/virtio/*; do
+		f=drivers/virtio/${b##*/}
+		if [ -e "$REPO/$f" ]; then
+			mkdir -p "$PRISTINE/drivers/virtio"
+			[ -e "$PRISTINE/$f" ] || cp -p "$b" "$PRISTINE/$f"
+		else
+			cp -p "$b" "$SRC/$f"
+		fi
+	done
+	for r in "$REPO"/drivers/virtio/*; do
+		f=drivers/virtio/${r##*/}
+		[ -e "$PRISTINE/$f" ] || : >"$PRISTINE/$f$ABSENT"
+	done
+	rm -rf "$base"
+	touch "$BUILD/.virtio-base"
+fi
 
 # Keep the base version of $1 (path in the tree) before we first change it.
 save_pristine() {
@@ -65,11 +90,8 @@ install_if_changed() {
 }
 
 # 2. Our files.
-rsync -rc --delete --out-format='overlay: updated drivers/virtio/%n' \
-	"$REPO/drivers/virtio/" "$SRC/drivers/virtio/" | sed '/\/$/d'
-
 ours=$(cd "$REPO" && for d in include drivers kernel Documentation; do
-	[ ! -d "$d" ] || find "$d" -type f ! -path 'drivers/virtio/*'
+	[ ! -d "$d" ] || find "$d" -type f
 done | sort)
 for f in $ours; do
 	save_pristine "$f"
@@ -124,5 +146,5 @@ for k in $api_files; do
 	install_if_changed "$tmp" "$SRC/$k"
 done
 
-echo "overlay: $SRC has $(wc -w <<<"$ours") files of ours besides drivers/virtio/," \
+echo "overlay: $SRC has $(wc -w <<<"$ours") files of ours," \
 	"$(awk '!/^#/ && NF' "$API_USERS" | wc -l) upstream-API users gated"

@@ -142,12 +142,33 @@ def our_objects(sources):
 
 
 def is_ours(rel, sources):
-    return rel in sources or rel.startswith("drivers/virtio/")
+    """Ours: drivers/virtio/ also holds base-tree files we build unmodified."""
+    return rel in sources
 
 
 def upstream_api_users():
     with open(os.path.join(HERE, "upstream-api-users")) as f:
         return [line.split()[1] for line in f if line.strip() and not line.startswith("#")]
+
+
+KCONFIG_ENTRY = re.compile(r"^(?:menu)?config[ \t]+(\w+)[ \t]*$", re.M)
+
+
+def kconfig_entries(path):
+    """{symbol: the text of its entry} of a Kconfig file."""
+    with open(path) as f:
+        text = f.read()
+    starts = list(KCONFIG_ENTRY.finditer(text))
+    return {m.group(1): text[m.end():(starts[i + 1].start() if i + 1 < len(starts)
+                                      else len(text))]
+            for i, m in enumerate(starts)}
+
+
+def gated_in_ours():
+    """Symbols of our drivers/virtio/Kconfig that wait for the upstream API."""
+    entries = kconfig_entries(os.path.join(REPO, "drivers", "virtio", "Kconfig"))
+    return [sym for sym, body in entries.items()
+            if re.search(r"^\s*depends on VIRTIO_UPSTREAM_API\s*$", body, re.M)]
 
 
 # --- static -------------------------------------------------------------------
@@ -224,7 +245,8 @@ def static_w1(res, tree, sources, objects):
 
 
 def static_kconfig(res, tree):
-    """allyesconfig of the overlaid tree enables no upstream-API user."""
+    """allyesconfig of the overlaid tree enables no upstream-API user, and
+    no symbol of the base tree's drivers/virtio/Kconfig went missing."""
     tmp = tempfile.mkdtemp(prefix="kconfig-", dir=tree.build)
     try:
         rc, out = tree.make(tmp, "allyesconfig")
@@ -233,11 +255,19 @@ def static_kconfig(res, tree):
             with open(os.path.join(tmp, ".config")) as f:
                 config = dict(re.findall(r"^CONFIG_(\w+)=(.*)$", f.read(), re.M))
             problems = [f"CONFIG_{s}={config[s]} (upstream virtio API user)"
-                        for s in upstream_api_users() if s in config]
-            if config.get("VIRTIO") != "y":
-                problems.append(f"CONFIG_VIRTIO={config.get('VIRTIO', 'unset')}, want y")
+                        for s in upstream_api_users() + gated_in_ours() if s in config]
+            for sym in ("VIRTIO", "VIRTIO_ANCHOR"):
+                if config.get(sym) != "y":
+                    problems.append(f"CONFIG_{sym}={config.get(sym, 'unset')}, want y")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    base = os.path.join(tree.build, "pristine", "drivers", "virtio", "Kconfig")
+    if not os.path.exists(base):
+        problems.append(f"{base} missing: run 'make overlay'")
+    else:
+        ours = kconfig_entries(os.path.join(REPO, "drivers", "virtio", "Kconfig"))
+        problems += [f"CONFIG_{sym} of the base tree's drivers/virtio/Kconfig is gone"
+                     for sym in kconfig_entries(base) if sym not in ours]
     res.check("static/kconfig", problems, problems[1:20])
 
 
