@@ -115,9 +115,11 @@ static irqreturn_t vp_config_irq(int irq, void *opaque)
 static irqreturn_t vp_vqs_irq(int irq, void *opaque)
 {
 	struct virtio_pci_device *vp = opaque;
-	unsigned int i, n = smp_load_acquire(&vp->nvqs);
 	irqreturn_t ret = IRQ_NONE;
+	unsigned int i, n;
 
+	/* The count, then the queues it covers: pairs with vp_try_find_vqs(). */
+	n = smp_load_acquire(&vp->nvqs);
 	for (i = 0; i < n; i++)
 		if (vring_interrupt(irq, vp->vqs[i]) == IRQ_HANDLED)
 			ret = IRQ_HANDLED;
