@@ -291,6 +291,13 @@ def accelerator(scenario, kernel, initrd):
     return _accel[key]
 
 
+def accelerator_of(scenario, build):
+    """accelerator() for scenario's guest as built in build (probed once)."""
+    guest = GUESTS[scenario.guest]
+    return accelerator(scenario, os.path.join(build, guest.image),
+                       os.path.join(build, guest.initrd))
+
+
 def command(scenario, kernel, initrd, disk, qmp_path, append, accel="tcg"):
     """The QEMU command line: 2 CPUs, 1 GiB unless the scenario says, serial console on stdio, QMP on qmp_path."""
     guest = GUESTS[scenario.guest]
