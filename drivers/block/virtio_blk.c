@@ -282,10 +282,10 @@ static int virtblk_init_vqs(struct virtio_blk *vblk)
 		snprintf(vblk->vqs[i].name, sizeof(vblk->vqs[i].name),
 			 "requestq%u", i + 1);
 		info[i].name = vblk->vqs[i].name;
-		info[i].callback = virtblk_done;
+		info[i].seed_callback = virtblk_done;
 	}
 
-	err = virtio_find_vqs(vdev, nvqs, vqs, info);
+	err = virtio_find_vqs(vdev, nvqs, vqs, info, NULL);
 	if (err) {
 		dev_err(&vdev->dev, "cannot set up %u virtqueue(s): %d\n",
 			nvqs, err);

@@ -1273,19 +1273,22 @@ static int vnet_init_vqs(struct vnet_info *vi, unsigned int dev_pairs)
 		snprintf(rq->name, sizeof(rq->name), "input.%u", i);
 		snprintf(sq->name, sizeof(sq->name), "output.%u", i);
 		info[2 * i].name = rq->name;
-		info[2 * i].callback = vnet_rx_done;
+		info[2 * i].seed_callback = vnet_rx_done;
 		info[2 * i + 1].name = sq->name;
-		info[2 * i + 1].callback = vnet_tx_done;
+		info[2 * i + 1].seed_callback = vnet_tx_done;
 		/* Before the queues exist, whose callbacks schedule them. */
 		netif_napi_add(vi->dev, &rq->napi, vnet_rx_poll);
 		netif_napi_add_tx(vi->dev, &sq->napi, vnet_tx_poll);
 	}
+	/* The pairs not set up keep their indices, for the controlq's sake. */
+	for (i = 2 * vi->max_pairs; i < 2 * dev_pairs; i++)
+		info[i].keep_index = true;
 	if (ctrl) {
 		info[nvqs - 1].name = "control";
-		info[nvqs - 1].callback = vnet_cvq_done;
+		info[nvqs - 1].seed_callback = vnet_cvq_done;
 	}
 
-	err = virtio_find_vqs(vdev, nvqs, vqs, info);
+	err = virtio_find_vqs(vdev, nvqs, vqs, info, NULL);
 	if (err) {
 		dev_err(&vdev->dev, "cannot set up %u virtqueues: %d\n",
 			nvqs, err);
@@ -1636,7 +1639,7 @@ static struct virtio_driver vnet_driver = {
 	.id_table		= vnet_id_table,
 	.feature_table		= vnet_features,
 	.feature_table_size	= ARRAY_SIZE(vnet_features),
-	.validate_features	= vnet_validate_features,
+	.validate		= vnet_validate_features,
 	.probe			= vnet_probe,
 	.remove			= vnet_remove,
 	.config_changed		= vnet_config_changed,

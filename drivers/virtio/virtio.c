@@ -278,33 +278,13 @@ void virtio_break_device(struct virtio_device *vdev)
 EXPORT_SYMBOL_GPL(virtio_break_device);
 
 /*
- * Feature negotiation (VIRTIO 1.2 §2.2, §3.1.1 steps 4-6): accept only bits
- * the device offers and the driver or the core understands, then check the
- * device agreed by reading FEATURES_OK back.
+ * The last steps of feature negotiation (VIRTIO 1.2 §3.1.1 steps 5-6):
+ * write vdev->features to the device and check it agreed by reading
+ * FEATURES_OK back.
  */
-static int virtio_negotiate_features(struct virtio_device *vdev,
-				     const struct virtio_driver *drv)
+static int virtio_features_ok(struct virtio_device *vdev, u64 offered)
 {
-	u64 offered = vdev->config->get_features(vdev);
-	u64 wanted = virtio_core_features();
-	unsigned int i;
 	int err;
-
-	for (i = 0; i < drv->feature_table_size; i++) {
-		unsigned int fbit = drv->feature_table[i];
-
-		if (WARN_ON(fbit >= 64))
-			continue;
-		wanted |= BIT_ULL(fbit);
-	}
-	vdev->features = offered & wanted;
-	if (drv->validate_features) {
-		err = drv->validate_features(vdev);
-		if (err)
-			return err;
-		/* Clearing is all it may do. */
-		vdev->features &= offered & wanted;
-	}
 
 	/*
 	 * Where the platform restricts what memory a device may reach
@@ -340,9 +320,46 @@ static int virtio_negotiate_features(struct virtio_device *vdev,
 	return 0;
 }
 
+/*
+ * Feature negotiation (VIRTIO 1.2 §2.2, §3.1.1 steps 4-6): accept only bits
+ * the device offers and the driver or the core understands.  A legacy
+ * device gets the driver's legacy table when it has one.
+ */
+static int virtio_negotiate_features(struct virtio_device *vdev,
+				     const struct virtio_driver *drv)
+{
+	u64 offered = vdev->config->get_features(vdev);
+	const unsigned int *table = drv->feature_table;
+	unsigned int i, n = drv->feature_table_size;
+	u64 wanted = virtio_core_features();
+	int err;
+
+	if (!(offered & BIT_ULL(VIRTIO_F_VERSION_1)) &&
+	    drv->feature_table_legacy) {
+		table = drv->feature_table_legacy;
+		n = drv->feature_table_size_legacy;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned int fbit = table[i];
+
+		if (WARN_ON(fbit >= 64))
+			continue;
+		wanted |= BIT_ULL(fbit);
+	}
+	vdev->features = offered & wanted;
+	if (drv->validate) {
+		err = drv->validate(vdev);
+		if (err)
+			return err;
+		/* Clearing is all it may do. */
+		vdev->features &= offered & wanted;
+	}
+	return virtio_features_ok(vdev, offered);
+}
+
 /**
  * virtio_drop_unmet_features - give up features whose dependencies are missing
- * @vdev: the device, during its driver's validate_features
+ * @vdev: the device, during its driver's validate
  * @deps: which bits need which, in an order where an entry comes after
  *	those for the bits it needs: a bit dropped early counts as missing
  *	for later entries
@@ -401,6 +418,8 @@ static int virtio_dev_probe(struct device *d)
 	if (!(vdev->config->get_status(vdev) & VIRTIO_CONFIG_S_DRIVER_OK))
 		virtio_device_ready(vdev);
 	virtio_config_enable(vdev);
+	if (drv->scan)
+		drv->scan(vdev);
 	return 0;
 
 failed:
@@ -439,6 +458,100 @@ static const struct bus_type virtio_bus = {
 	.remove = virtio_dev_remove,
 	.dev_groups = virtio_dev_groups,
 };
+
+/**
+ * is_virtio_device - is this a virtio device?
+ * @dev: any device
+ *
+ * Extension (Linux 6.12).
+ *
+ * Return: true when @dev is embedded in a struct virtio_device.
+ */
+bool is_virtio_device(struct device *dev)
+{
+	return dev->bus == &virtio_bus;
+}
+EXPORT_SYMBOL_GPL(is_virtio_device);
+
+/* --- suspend and resume -------------------------------------------------- */
+
+/**
+ * virtio_device_freeze - the guest suspends: quiesce a device
+ * @vdev: the device; its transport calls this from its dev_pm_ops
+ *
+ * Extension (Linux 6.12).  Config-change notices are held back and the
+ * driver's freeze, which resets the device and deletes its queues, runs.
+ * A device whose driver has no freeze is left as it is, running, and
+ * virtio_device_restore() leaves it alone too.
+ *
+ * Return: 0 or the driver's error, which aborts the suspend.
+ */
+int virtio_device_freeze(struct virtio_device *vdev)
+{
+	struct virtio_driver *drv = vdev->dev.driver ?
+				    drv_to_virtio(vdev->dev.driver) : NULL;
+	int err;
+
+	if (!drv || !drv->freeze)
+		return 0;
+	virtio_config_disable(vdev);
+	err = drv->freeze(vdev);
+	if (err) {
+		virtio_config_enable(vdev);
+		return err;
+	}
+	return 0;
+}
+EXPORT_SYMBOL_GPL(virtio_device_freeze);
+
+/**
+ * virtio_device_restore - the guest resumed: bring a frozen device back
+ * @vdev: the device
+ *
+ * Extension (Linux 6.12).  The device is reset and initialized again with
+ * the features negotiated at probe (§3.1.1), then the driver's restore
+ * sets its queues up again.  Config-change notices held back meanwhile are
+ * delivered.
+ *
+ * Return: 0 or a negative errno; the device is marked FAILED then.
+ */
+int virtio_device_restore(struct virtio_device *vdev)
+{
+	struct virtio_driver *drv = vdev->dev.driver ?
+				    drv_to_virtio(vdev->dev.driver) : NULL;
+	u64 features = vdev->features;
+	int err;
+
+	if (!drv || !drv->freeze)
+		return 0;
+	virtio_reset_device(vdev);
+	virtio_add_status(vdev, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	virtio_add_status(vdev, VIRTIO_CONFIG_S_DRIVER);
+	vdev->features = features & vdev->config->get_features(vdev);
+	if (vdev->features != features) {
+		dev_err(&vdev->dev, "features 0x%llx lost over suspend\n",
+			features & ~vdev->features);
+		err = -ENODEV;
+		goto failed;
+	}
+	err = virtio_features_ok(vdev, features);
+	if (err)
+		goto failed;
+	if (drv->restore) {
+		err = drv->restore(vdev);
+		if (err)
+			goto failed;
+	}
+	if (!(vdev->config->get_status(vdev) & VIRTIO_CONFIG_S_DRIVER_OK))
+		virtio_device_ready(vdev);
+	virtio_config_enable(vdev);
+	return 0;
+
+failed:
+	virtio_add_status(vdev, VIRTIO_CONFIG_S_FAILED);
+	return err;
+}
+EXPORT_SYMBOL_GPL(virtio_device_restore);
 
 /**
  * __register_virtio_driver - register a driver with the virtio bus

@@ -65,10 +65,17 @@ struct vbt_driver {
 	u8 config_status;	/* device status as config_changed saw it */
 	u8 config_byte;		/* config byte 0 as config_changed read it */
 	struct completion config_done;
-	int validate_ret;	/* what validate_features returns */
+	int validate_ret;	/* what validate returns */
 	u64 validate_clears;	/* and the bits it clears */
 	u64 validate_features;	/* vdev->features as it saw them */
 	unsigned int validate_calls;
+	unsigned int legacy_features[2];
+	u8 scan_status;		/* device status as scan saw it */
+	unsigned int scan_calls;
+	unsigned int freeze_calls;
+	unsigned int restore_calls;
+	u8 restore_status;	/* device status as restore saw it */
+	u64 restore_features;	/* vdev->features as restore saw them */
 };
 
 KUNIT_DEFINE_ACTION_WRAPPER(vbt_unregister, unregister_virtio_driver,
@@ -126,6 +133,31 @@ static void vbt_config_changed(struct virtio_device *vdev)
 	t->config_byte = virtio_cread8(vdev, 0);
 	t->config_calls++;
 	complete(&t->config_done);
+}
+
+static void vbt_scan(struct virtio_device *vdev)
+{
+	struct vbt_driver *t = to_vbt(vdev);
+
+	t->scan_calls++;
+	t->scan_status = vdev->config->get_status(vdev);
+}
+
+static int vbt_freeze(struct virtio_device *vdev)
+{
+	to_vbt(vdev)->freeze_calls++;
+	virtio_reset_device(vdev);
+	return 0;
+}
+
+static int vbt_restore(struct virtio_device *vdev)
+{
+	struct vbt_driver *t = to_vbt(vdev);
+
+	t->restore_calls++;
+	t->restore_status = vdev->config->get_status(vdev);
+	t->restore_features = vdev->features;
+	return 0;
 }
 
 /* A driver for @device/@vendor that lists no features; not registered. */
@@ -394,7 +426,7 @@ virtio_bus_test_validate_sees_negotiable_features_and_may_drop_some(struct kunit
 	t->features[0] = VBT_F_A;
 	t->features[1] = VBT_F_B;
 	t->drv.feature_table_size = 2;
-	t->drv.validate_features = vbt_validate;
+	t->drv.validate = vbt_validate;
 	t->validate_clears = BIT_ULL(VBT_F_B);
 	vbt_driver_register(test, t);
 	m = vbt_device(test, VBT_DEV_A, VBT_VENDOR,
@@ -414,7 +446,7 @@ static void virtio_bus_test_validate_error_fails_without_probe(struct kunit *tes
 	struct vbt_driver *t = vbt_driver_new(test, VBT_DEV_A, VBT_VENDOR);
 	struct virtio_mock_device *m;
 
-	t->drv.validate_features = vbt_validate;
+	t->drv.validate = vbt_validate;
 	t->validate_ret = -EINVAL;
 	vbt_driver_register(test, t);
 	m = vbt_device(test, VBT_DEV_A, VBT_VENDOR, VBT_V1);
@@ -916,6 +948,93 @@ virtio_bus_test_sysfs_features_lists_negotiated_bits(struct kunit *test)
 			   want);
 }
 
+/* --- Linux 6.12 driver callbacks ---------------------------------------- */
+
+static void
+virtio_bus_test_legacy_device_gets_the_legacy_feature_table(struct kunit *test)
+{
+	struct vbt_driver *t = vbt_driver_new(test, VBT_DEV_A, VBT_VENDOR);
+	const u64 offered = BIT_ULL(VBT_F_A) | BIT_ULL(VBT_F_B);
+	struct virtio_mock_device *m;
+
+	t->features[0] = VBT_F_A;
+	t->drv.feature_table_size = 1;
+	t->legacy_features[0] = VBT_F_B;
+	t->drv.feature_table_legacy = t->legacy_features;
+	t->drv.feature_table_size_legacy = 1;
+	vbt_driver_register(test, t);
+
+	m = vbt_device(test, VBT_DEV_A, VBT_VENDOR, offered);
+	KUNIT_ASSERT_EQ(test, t->probe_calls, 1U);
+	KUNIT_EXPECT_EQ(test, t->probe_features, BIT_ULL(VBT_F_B));
+	kunit_release_action(test, vbt_destroy, m);
+
+	/* A VERSION_1 device gets the usual table. */
+	vbt_device(test, VBT_DEV_A, VBT_VENDOR, VBT_V1 | offered);
+	KUNIT_ASSERT_EQ(test, t->probe_calls, 2U);
+	KUNIT_EXPECT_EQ(test, t->probe_features, VBT_V1 | BIT_ULL(VBT_F_A));
+}
+
+static void virtio_bus_test_scan_runs_once_the_device_is_ready(struct kunit *test)
+{
+	struct vbt_driver *t = vbt_driver_new(test, VBT_DEV_A, VBT_VENDOR);
+
+	t->drv.scan = vbt_scan;
+	vbt_driver_register(test, t);
+	vbt_device(test, VBT_DEV_A, VBT_VENDOR, VBT_V1);
+
+	KUNIT_EXPECT_EQ(test, t->scan_calls, 1U);
+	KUNIT_EXPECT_EQ(test, t->scan_status, VBT_S_DOK);
+}
+
+static void
+virtio_bus_test_restore_renegotiates_before_the_driver_sets_up(struct kunit *test)
+{
+	struct vbt_driver *t = vbt_driver_new(test, VBT_DEV_A, VBT_VENDOR);
+	static const u8 want[] = {
+		0, VBT_S_ACK, VBT_S_DRV, VBT_S_FOK, VBT_S_DOK,
+	};
+	struct virtio_mock_device *m;
+	struct virtio_device *vdev;
+
+	t->features[0] = VBT_F_A;
+	t->drv.feature_table_size = 1;
+	t->drv.freeze = vbt_freeze;
+	t->drv.restore = vbt_restore;
+	vbt_driver_register(test, t);
+	m = vbt_device(test, VBT_DEV_A, VBT_VENDOR, VBT_V1 | BIT_ULL(VBT_F_A));
+	vdev = virtio_mock_vdev(m);
+
+	KUNIT_ASSERT_EQ(test, virtio_device_freeze(vdev), 0);
+	KUNIT_EXPECT_EQ(test, t->freeze_calls, 1U);
+	KUNIT_EXPECT_EQ(test, virtio_mock_status(m), 0);
+	KUNIT_ASSERT_EQ(test, virtio_device_restore(vdev), 0);
+	KUNIT_EXPECT_EQ(test, t->restore_calls, 1U);
+	KUNIT_EXPECT_EQ(test, t->restore_status, VBT_S_FOK);
+	KUNIT_EXPECT_EQ(test, t->restore_features, VBT_V1 | BIT_ULL(VBT_F_A));
+	KUNIT_EXPECT_EQ(test, virtio_mock_driver_features(m),
+			VBT_V1 | BIT_ULL(VBT_F_A));
+	vbt_expect_status_tail(test, m, want, ARRAY_SIZE(want));
+}
+
+static void
+virtio_bus_test_freeze_leaves_a_driver_without_freeze_running(struct kunit *test)
+{
+	struct vbt_driver *t = vbt_driver_new(test, VBT_DEV_A, VBT_VENDOR);
+	struct virtio_mock_device *m;
+	const u8 *log;
+	unsigned int n;
+
+	vbt_driver_register(test, t);
+	m = vbt_device(test, VBT_DEV_A, VBT_VENDOR, VBT_V1);
+	n = virtio_mock_status_log(m, &log);
+
+	KUNIT_EXPECT_EQ(test, virtio_device_freeze(virtio_mock_vdev(m)), 0);
+	KUNIT_EXPECT_EQ(test, virtio_device_restore(virtio_mock_vdev(m)), 0);
+	KUNIT_EXPECT_EQ(test, virtio_mock_status_log(m, &log), n);
+	KUNIT_EXPECT_EQ(test, virtio_mock_status(m), VBT_S_DOK);
+}
+
 static struct kunit_case virtio_bus_test_cases[] = {
 	KUNIT_CASE(virtio_bus_test_matching_device_id_binds_driver),
 	KUNIT_CASE(virtio_bus_test_other_device_id_does_not_bind),
@@ -953,6 +1072,10 @@ static struct kunit_case virtio_bus_test_cases[] = {
 	KUNIT_CASE(virtio_bus_test_sysfs_modalias_names_device_and_vendor),
 	KUNIT_CASE(virtio_bus_test_sysfs_status_shows_device_status),
 	KUNIT_CASE(virtio_bus_test_sysfs_features_lists_negotiated_bits),
+	KUNIT_CASE(virtio_bus_test_legacy_device_gets_the_legacy_feature_table),
+	KUNIT_CASE(virtio_bus_test_scan_runs_once_the_device_is_ready),
+	KUNIT_CASE(virtio_bus_test_restore_renegotiates_before_the_driver_sets_up),
+	KUNIT_CASE(virtio_bus_test_freeze_leaves_a_driver_without_freeze_running),
 	{}
 };
 

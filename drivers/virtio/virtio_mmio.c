@@ -293,6 +293,7 @@ static struct virtqueue *vm_setup_vq(struct virtio_mmio_device *vm,
 		.dma_dev = &vm->pdev->dev,
 		.notify = vm_notify,
 		.callback = info->callback,
+		.seed_callback = info->seed_callback,
 		.name = info->name,
 	};
 	struct virtqueue *vq;
@@ -371,11 +372,11 @@ static void vm_del_vqs(struct virtio_device *vdev)
  * raised before stays in InterruptStatus and is handled then.
  */
 static int vm_find_vqs(struct virtio_device *vdev, unsigned int nvqs,
-		       struct virtqueue *vqs[],
-		       const struct virtqueue_info info[])
+		       struct virtqueue *vqs[], struct virtqueue_info info[],
+		       struct irq_affinity *desc)
 {
 	struct virtio_mmio_device *vm = to_vm(vdev);
-	unsigned int i, named = 0;
+	unsigned int i, named = 0, next = 0;
 	int err;
 
 	for (i = 0; i < nvqs; i++)
@@ -389,10 +390,12 @@ static int vm_find_vqs(struct virtio_device *vdev, unsigned int nvqs,
 		writel(VM_V1_PAGE_SIZE, vm->base + VIRTIO_MMIO_GUEST_PAGE_SIZE);
 
 	for (i = 0; i < nvqs; i++) {
+		unsigned int index = virtqueue_info_index(&info[i], &next);
+
 		vqs[i] = NULL;
 		if (!info[i].name)
 			continue;
-		vqs[i] = vm_setup_vq(vm, i, &info[i]);
+		vqs[i] = vm_setup_vq(vm, index, &info[i]);
 		if (IS_ERR(vqs[i])) {
 			err = PTR_ERR(vqs[i]);
 			vqs[i] = NULL;
@@ -521,6 +524,23 @@ static void vm_remove(struct platform_device *pdev)
 	unregister_virtio_device(&vm->vdev);
 }
 
+/* Suspend and hibernation: see virtio_device_freeze/restore(). */
+static int vm_freeze(struct device *dev)
+{
+	struct virtio_mmio_device *vm = dev_get_drvdata(dev);
+
+	return virtio_device_freeze(&vm->vdev);
+}
+
+static int vm_restore(struct device *dev)
+{
+	struct virtio_mmio_device *vm = dev_get_drvdata(dev);
+
+	return virtio_device_restore(&vm->vdev);
+}
+
+static DEFINE_SIMPLE_DEV_PM_OPS(vm_pm_ops, vm_freeze, vm_restore);
+
 static const struct of_device_id vm_of_match[] = {
 	{ .compatible = "virtio,mmio" },
 	{ }
@@ -540,6 +560,7 @@ static struct platform_driver vm_driver = {
 		.name = "virtio-mmio",
 		.of_match_table = vm_of_match,
 		.acpi_match_table = vm_acpi_match,
+		.pm = pm_sleep_ptr(&vm_pm_ops),
 	},
 };
 

@@ -223,24 +223,26 @@ static int mock_setup_queue(struct virtio_mock_device *m,
 }
 
 static int mock_find_vqs(struct virtio_device *vdev, unsigned int nvqs,
-			 struct virtqueue *vqs[],
-			 const struct virtqueue_info info[])
+			 struct virtqueue *vqs[], struct virtqueue_info info[],
+			 struct irq_affinity *desc)
 {
 	struct virtio_mock_device *m = to_mock(vdev);
-	unsigned int i;
+	unsigned int i, next = 0;
 	int err;
 
 	if (nvqs > m->p.num_queues)
 		return -ENOENT;
 	for (i = 0; i < nvqs; i++) {
-		struct virtio_mock_queue *q = &m->q[i];
+		unsigned int index = virtqueue_info_index(&info[i], &next);
+		struct virtio_mock_queue *q = &m->q[index];
 		struct vring_params p = {
-			.index = i,
+			.index = index,
 			.num = m->p.queue_size,
 			.align = 4,
 			.dma_dev = m->parent,
 			.notify = mock_notify,
 			.callback = info[i].callback,
+			.seed_callback = info[i].seed_callback,
 			.name = info[i].name,
 		};
 

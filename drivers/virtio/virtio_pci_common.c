@@ -229,14 +229,14 @@ static int vp_try_find_vqs(struct virtio_pci_device *vp, unsigned int nvqs,
 			   const struct virtqueue_info info[],
 			   enum virtio_pci_irq_mode mode)
 {
-	unsigned int i, nvectors = 0, named = 0;
+	unsigned int i, nvectors = 0, named = 0, next = 0;
 	u16 vector;
 	int err;
 
 	for (i = 0; i < nvqs; i++) {
 		if (info[i].name)
 			named++;
-		if (info[i].name && info[i].callback)
+		if (info[i].name && virtqueue_info_has_callback(&info[i]))
 			nvectors++;
 	}
 
@@ -259,15 +259,17 @@ static int vp_try_find_vqs(struct virtio_pci_device *vp, unsigned int nvqs,
 		goto fail;
 
 	for (i = 0; i < nvqs; i++) {
+		unsigned int index = virtqueue_info_index(&info[i], &next);
+
 		vqs[i] = NULL;
 		if (!info[i].name)
 			continue;
-		if (mode == VP_INTX || !info[i].callback)
+		if (mode == VP_INTX || !virtqueue_info_has_callback(&info[i]))
 			vector = VIRTIO_MSI_NO_VECTOR;
 		else
 			vector = mode == VP_MSIX_SHARED ? 1 : vp->nvectors;
 
-		vqs[i] = vp->ops->setup_vq(vp, i, &info[i], vector);
+		vqs[i] = vp->ops->setup_vq(vp, index, &info[i], vector);
 		if (IS_ERR(vqs[i])) {
 			err = PTR_ERR(vqs[i]);
 			vqs[i] = NULL;
@@ -276,7 +278,7 @@ static int vp_try_find_vqs(struct virtio_pci_device *vp, unsigned int nvqs,
 		vp->vqs[vp->nvqs] = vqs[i];
 		/* The queue, then the count: see vp_vqs_irq(). */
 		smp_store_release(&vp->nvqs, vp->nvqs + 1);
-		if (mode == VP_MSIX_PER_VQ && info[i].callback) {
+		if (mode == VP_MSIX_PER_VQ && virtqueue_info_has_callback(&info[i])) {
 			err = vp_request_irq(vp, vring_interrupt, vqs[i],
 					     info[i].name);
 			if (err)
@@ -299,6 +301,7 @@ fail:
  * @nvqs: how many queues
  * @vqs: filled with the queues
  * @info: name and callback of each queue
+ * @desc: the Linux 6.12 interrupt spreading hint; ignored
  *
  * Tries MSI-X with a vector per queue, then MSI-X with one shared queue
  * vector, then INTx.  A queue the device lacks or cannot size ends it.
@@ -306,7 +309,8 @@ fail:
  * Return: 0 or a negative errno.
  */
 int vp_find_vqs(struct virtio_device *vdev, unsigned int nvqs,
-		struct virtqueue *vqs[], const struct virtqueue_info info[])
+		struct virtqueue *vqs[], struct virtqueue_info info[],
+		struct irq_affinity *desc)
 {
 	static const enum virtio_pci_irq_mode modes[] = {
 		VP_MSIX_PER_VQ, VP_MSIX_SHARED, VP_INTX,
@@ -438,6 +442,27 @@ static void vp_remove(struct pci_dev *pci)
 	put_device(&vp->vdev.dev);
 }
 
+/*
+ * Suspend and hibernation: the driver quiesces the device and sets it up
+ * again (virtio_device_freeze/restore()); the PCI core saves and restores
+ * the function's config space around them.
+ */
+static int vp_freeze(struct device *dev)
+{
+	struct virtio_pci_device *vp = dev_get_drvdata(dev);
+
+	return virtio_device_freeze(&vp->vdev);
+}
+
+static int vp_restore(struct device *dev)
+{
+	struct virtio_pci_device *vp = dev_get_drvdata(dev);
+
+	return virtio_device_restore(&vp->vdev);
+}
+
+static DEFINE_SIMPLE_DEV_PM_OPS(vp_pm_ops, vp_freeze, vp_restore);
+
 static const struct pci_device_id vp_ids[] = {
 	{ PCI_DEVICE(VIRTIO_PCI_VENDOR_ID, PCI_ANY_ID) },
 	{ }
@@ -449,6 +474,7 @@ static struct pci_driver vp_driver = {
 	.id_table = vp_ids,
 	.probe = vp_probe,
 	.remove = vp_remove,
+	.driver.pm = pm_sleep_ptr(&vp_pm_ops),
 };
 module_pci_driver(vp_driver);
 

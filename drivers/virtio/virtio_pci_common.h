@@ -114,7 +114,8 @@ int vp_set_vector(struct virtio_pci_device *vp, void __iomem *reg,
 bool vp_notify(struct virtqueue *vq);
 void vp_synchronize_irqs(struct virtio_pci_device *vp);
 int vp_find_vqs(struct virtio_device *vdev, unsigned int nvqs,
-		struct virtqueue *vqs[], const struct virtqueue_info info[]);
+		struct virtqueue *vqs[], struct virtqueue_info info[],
+		struct irq_affinity *desc);
 void vp_del_vqs(struct virtio_device *vdev);
 const char *vp_bus_name(struct virtio_device *vdev);
 

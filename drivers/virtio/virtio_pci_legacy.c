@@ -193,6 +193,7 @@ static struct virtqueue *vp_legacy_setup_vq(struct virtio_pci_device *vp,
 		.dma_dev = &vp->pci->dev,
 		.notify = vp_notify,
 		.callback = info->callback,
+		.seed_callback = info->seed_callback,
 		.name = info->name,
 		.priv = (void __force *)(io + VIRTIO_PCI_QUEUE_NOTIFY),
 	};

@@ -185,6 +185,7 @@ static struct virtqueue *vp_modern_setup_vq(struct virtio_pci_device *vp,
 		.dma_dev = &vp->pci->dev,
 		.notify = vp_notify,
 		.callback = info->callback,
+		.seed_callback = info->seed_callback,
 		.name = info->name,
 	};
 	unsigned int nqueues = ioread16(&c->num_queues);

@@ -44,13 +44,52 @@ struct vring_desc_state {
 	u16 ndescs;		/* ring descriptors the buffer takes */
 	u16 last;		/* last descriptor (split) or extra (packed) */
 	u32 in_len;		/* device-writable bytes: bounds used len */
+	void *ctx;		/* virtqueue_add_inbuf_ctx()'s context */
 };
 
 struct vring_virtqueue;
 
-/* Per layout: what the shared code needs besides struct virtqueue_ops. */
+/*
+ * A buffer's scatterlist as either API hands it over: the seed's add_buf
+ * a flat array of out_num + in_num entries (or a table chained with
+ * sg_chain()) whose end marks do not matter; upstream's
+ * virtqueue_add_sgs() an array of lists, each ending at sg_is_last().
+ */
+struct vring_sg_iter {
+	struct scatterlist *sg;		/* the current entry */
+	struct scatterlist **lists;	/* NULL for a flat array */
+};
+
+/*
+ * Per layout: what the shared code and the Linux 6.12 API wrappers
+ * (virtqueue_api.c) need besides struct virtqueue_ops.
+ */
 struct vring_layout {
 	struct virtqueue_ops ops;
+	/* add_buf for both APIs; @ctx comes back from @get. */
+	int (*add)(struct vring_virtqueue *vvq, struct vring_sg_iter it,
+		   unsigned int out_num, unsigned int in_num, void *data,
+		   void *ctx, gfp_t gfp);
+	/* get_buf, and the context the buffer was added with. */
+	void *(*get)(struct vring_virtqueue *vvq, unsigned int *len,
+		     void **ctx);
+	/* The first half of kick: publish; true if the device wants a
+	 * notification (then vring_notify()).
+	 */
+	bool (*kick_prepare)(struct vring_virtqueue *vvq);
+	/* Used buffers waiting?  A peek, safe against a concurrent get. */
+	bool (*pending)(const struct vring_virtqueue *vvq);
+	/* Callbacks off: a hint to the device, which may still signal. */
+	void (*disable_cb)(struct vring_virtqueue *vvq);
+	/*
+	 * Callbacks on, from the next used buffer or, @delayed, once most
+	 * outstanding ones are used; no barrier.  Returns the position for
+	 * @poll.
+	 */
+	unsigned int (*enable_cb_prepare)(struct vring_virtqueue *vvq,
+					  bool delayed);
+	/* After a barrier: is a buffer used at or past @pos? */
+	bool (*poll)(const struct vring_virtqueue *vvq, unsigned int pos);
 	/* vring_interrupt() past the broken check: vring_interrupt_body(). */
 	irqreturn_t (*interrupt)(struct vring_virtqueue *vvq);
 	/* Lay the ring out in vvq->ring and set the device-visible state. */
@@ -99,6 +138,8 @@ struct vring_virtqueue {
 	struct device *dma_dev;
 	bool dma_api;		/* else physical addresses: vring_use_dma_api() */
 	bool (*notify)(struct virtqueue *vq);
+	/* An upstream-API queue's callback (vring_params.callback). */
+	void (*callback)(struct virtqueue *vq);
 	bool weak_barriers;	/* no VIRTIO_F_ORDER_PLATFORM */
 	bool event;		/* VIRTIO_F_EVENT_IDX / RING_EVENT_FLAGS_DESC */
 	bool indirect;		/* VIRTIO_F_INDIRECT_DESC */
@@ -107,7 +148,6 @@ struct vring_virtqueue {
 	bool shut_down;
 	bool cb_enabled;	/* the driver wants callbacks */
 
-	unsigned int num_free;
 	unsigned int completed;	/* buffers handed back, for vring_interrupt */
 	u16 free_head;		/* free list of descriptors (split), ids (packed) */
 	struct vring_desc_state *state;
@@ -166,15 +206,17 @@ void vring_break(struct vring_virtqueue *vvq, const char *why);
 u32 __cold vring_used_len_clamp(struct vring_virtqueue *vvq, u32 len, u32 max);
 void __cold vring_notify_early(struct vring_virtqueue *vvq);
 struct vring_indirect *vring_indirect_alloc(struct vring_virtqueue *vvq,
-					    struct scatterlist *sg,
+					    struct vring_sg_iter it,
 					    unsigned int out_num,
-					    unsigned int in_num, u32 *in_len);
+					    unsigned int in_num, u32 *in_len,
+					    gfp_t gfp);
 bool vring_indirect_map(struct vring_virtqueue *vvq,
 			struct vring_indirect *ind);
 void vring_indirect_free(const struct vring_virtqueue *vvq,
 			 struct vring_indirect *ind);
 void vring_shutdown(struct virtqueue *vq);
 void *vring_detach_unused_buf(struct virtqueue *vq);
+void *vring_detach_one(struct vring_virtqueue *vvq);
 
 /*
  * The helpers below run once or more per buffer on the hot paths of both
@@ -198,17 +240,18 @@ static inline bool vring_check_add(struct vring_virtqueue *vvq,
 	return true;
 }
 
-/*
- * Next scatterlist entry of a buffer.  Drivers hand add_buf a flat array
- * of out_num + in_num entries (whose end marks do not matter), or a table
- * chained with sg_chain().  Never called past the last entry.
- */
-static inline struct scatterlist *vring_sg_next(struct scatterlist *sg)
+/* Step to the next scatterlist entry; never called past the last one. */
+static inline void vring_sg_next(struct vring_sg_iter *it)
 {
-	sg++;
-	if (unlikely(sg_is_chain(sg)))
-		sg = sg_chain_ptr(sg);
-	return sg;
+	if (likely(!it->lists)) {
+		it->sg++;
+		if (unlikely(sg_is_chain(it->sg)))
+			it->sg = sg_chain_ptr(it->sg);
+	} else if (sg_is_last(it->sg)) {
+		it->sg = *++it->lists;
+	} else {
+		it->sg = sg_next(it->sg);
+	}
 }
 
 /*
@@ -255,7 +298,7 @@ static inline bool vring_want_indirect(const struct vring_virtqueue *vvq,
 				       unsigned int total)
 {
 	return vvq->indirect && total > 1 &&
-	       (total >= VRING_INDIRECT_MIN || total > vvq->num_free);
+	       (total >= VRING_INDIRECT_MIN || total > vvq->vq.num_free);
 }
 
 /*
@@ -301,7 +344,7 @@ static inline void *vring_detach(struct vring_virtqueue *vvq, u16 id)
 	}
 	vvq->extra[st->last].next = vvq->free_head;
 	vvq->free_head = id;
-	vvq->num_free += st->ndescs;
+	vvq->vq.num_free += st->ndescs;
 	WRITE_ONCE(vvq->completed, vvq->completed + 1);
 	st->data = NULL;
 	/*

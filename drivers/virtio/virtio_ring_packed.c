@@ -42,10 +42,11 @@ static void packed_advance(struct vring_virtqueue *vvq)
 	}
 }
 
-static int packed_add_buf(struct virtqueue *vq, struct scatterlist sg[],
-			  unsigned int out_num, unsigned int in_num, void *data)
+static __always_inline int packed_add(struct vring_virtqueue *vvq,
+				      struct vring_sg_iter it,
+				      unsigned int out_num, unsigned int in_num,
+				      void *data, void *ctx, gfp_t gfp)
 {
-	struct vring_virtqueue *vvq = to_vvq(vq);
 	struct vring_packed *p = &vvq->packed;
 	unsigned int total = out_num + in_num, n;
 	struct vring_indirect *ind = NULL;
@@ -56,11 +57,12 @@ static int packed_add_buf(struct virtqueue *vq, struct scatterlist sg[],
 
 	if (!vring_check_add(vvq, total, data, &err))
 		return err;
-	if (!vvq->num_free)
+	if (!vvq->vq.num_free)
 		return -ENOSPC;
 
 	if (vring_want_indirect(vvq, total)) {
-		ind = vring_indirect_alloc(vvq, sg, out_num, in_num, &in_len);
+		ind = vring_indirect_alloc(vvq, it, out_num, in_num, &in_len,
+					   gfp);
 		if (ind) {
 			struct vring_packed_desc *table = ind->table;
 
@@ -90,7 +92,7 @@ static int packed_add_buf(struct virtqueue *vq, struct scatterlist sg[],
 		u16 pos = head_pos, avail_used = p->avail_used_flags;
 		bool wrap = p->avail_wrap;
 
-		if (total > vvq->num_free)
+		if (total > vvq->vq.num_free)
 			return -ENOSPC;
 		/*
 		 * Map it all first: a failure must leave nothing in the ring
@@ -100,12 +102,12 @@ static int packed_add_buf(struct virtqueue *vq, struct scatterlist sg[],
 		for (n = 0; n < total; n++) {
 			bool in = n >= out_num;
 
-			if (vring_map_one(vvq, sg, in, &extra[i]))
+			if (vring_map_one(vvq, it.sg, in, &extra[i]))
 				goto unmap;
 			if (in)
-				in_len += sg->length;
+				in_len += it.sg->length;
 			if (n + 1 < total)
-				sg = vring_sg_next(sg);
+				vring_sg_next(&it);
 			prev = i;
 			i = extra[i].next;
 		}
@@ -139,10 +141,10 @@ static int packed_add_buf(struct virtqueue *vq, struct scatterlist sg[],
 
 	vvq->state[id] = (struct vring_desc_state) {
 		.data = data, .indirect = ind, .ndescs = total, .last = prev,
-		.in_len = in_len,
+		.in_len = in_len, .ctx = ctx,
 	};
 	vvq->free_head = i;
-	vvq->num_free -= total;
+	vvq->vq.num_free -= total;
 	p->added += total;
 
 	/* The rest of the chain before its first descriptor (§2.8.21.1). */
@@ -154,6 +156,20 @@ unmap:
 	for (i = id; n--; i = vvq->extra[i].next)
 		vring_unmap_one(vvq, &vvq->extra[i]);
 	return -ENOMEM;
+}
+
+static int packed_add_buf(struct virtqueue *vq, struct scatterlist sg[],
+			  unsigned int out_num, unsigned int in_num, void *data)
+{
+	return packed_add(to_vvq(vq), (struct vring_sg_iter){ .sg = sg },
+			  out_num, in_num, data, NULL, GFP_ATOMIC);
+}
+
+static int packed_add_any(struct vring_virtqueue *vvq, struct vring_sg_iter it,
+			  unsigned int out_num, unsigned int in_num, void *data,
+			  void *ctx, gfp_t gfp)
+{
+	return packed_add(vvq, it, out_num, in_num, data, ctx, gfp);
 }
 
 /*
@@ -174,19 +190,19 @@ static bool packed_need_event(const struct vring_virtqueue *vvq, u16 off_wrap,
 	return vring_need_event(event, new, old);
 }
 
-static void packed_kick(struct virtqueue *vq)
+/* Publish what add_buf wrote; true when the device wants to be told. */
+static bool packed_kick_prepare(struct vring_virtqueue *vvq)
 {
-	struct vring_virtqueue *vvq = to_vvq(vq);
 	struct vring_packed *p = &vvq->packed;
 	u16 old = p->published, new = p->next_avail, flags, off_wrap;
-	bool old_wrap = p->published_wrap, wrapped, need;
+	bool old_wrap = p->published_wrap, wrapped;
 
 	/*
 	 * Not by position: 2 * num descriptors since the last kick bring
 	 * both the position and the wrap counter back to where they were.
 	 */
 	if (unlikely(READ_ONCE(vvq->broken)) || !p->added)
-		return;
+		return false;
 	p->published = new;
 	p->published_wrap = p->avail_wrap;
 	/* A lap or more since the last kick: positions no longer compare. */
@@ -198,10 +214,15 @@ static void packed_kick(struct virtqueue *vq)
 	off_wrap = le16_to_cpu(READ_ONCE(p->device->off_wrap));
 	flags = le16_to_cpu(READ_ONCE(p->device->flags));
 	if (flags == VRING_PACKED_EVENT_FLAG_DESC && vvq->event && !wrapped)
-		need = packed_need_event(vvq, off_wrap, new, old, old_wrap);
-	else
-		need = flags != VRING_PACKED_EVENT_FLAG_DISABLE;
-	if (need)
+		return packed_need_event(vvq, off_wrap, new, old, old_wrap);
+	return flags != VRING_PACKED_EVENT_FLAG_DISABLE;
+}
+
+static void packed_kick(struct virtqueue *vq)
+{
+	struct vring_virtqueue *vvq = to_vvq(vq);
+
+	if (packed_kick_prepare(vvq))
 		vring_notify(vvq);
 }
 
@@ -229,7 +250,7 @@ static bool packed_pending(const struct vring_virtqueue *vvq)
  * saves that checking and detaching a buffer need.
  */
 static noinline void *packed_take_used(struct vring_virtqueue *vvq,
-				       u16 last, unsigned int *len)
+				       u16 last, unsigned int *len, void **ctx)
 {
 	struct vring_packed *p = &vvq->packed;
 	u16 pos = last & ~PACKED_WRAP;
@@ -263,18 +284,25 @@ static noinline void *packed_take_used(struct vring_virtqueue *vvq,
 		vring_mb(vvq);
 	}
 	*len = used_len;
+	if (ctx)
+		*ctx = vvq->state[id].ctx;
 	return vring_detach(vvq, id);
 }
 
-static void *packed_get_buf(struct virtqueue *vq, unsigned int *len)
+static void *packed_get(struct vring_virtqueue *vvq, unsigned int *len,
+			void **ctx)
 {
-	struct vring_virtqueue *vvq = to_vvq(vq);
 	u16 last = vvq->packed.last_used;
 
 	if (unlikely(READ_ONCE(vvq->broken) || vvq->shut_down) ||
 	    !packed_is_used(vvq, last))
 		return NULL;
-	return packed_take_used(vvq, last, len);
+	return packed_take_used(vvq, last, len, ctx);
+}
+
+static void *packed_get_buf(struct virtqueue *vq, unsigned int *len)
+{
+	return packed_get(to_vvq(vq), len, NULL);
 }
 
 static void packed_set_event(struct vring_virtqueue *vvq, u16 flags)
@@ -350,18 +378,43 @@ static bool packed_restart(struct virtqueue *vq)
 	return packed_arm(vq, to_vvq(vq)->packed.last_used);
 }
 
-static bool packed_restart_delayed(struct virtqueue *vq)
+/* Where three quarters of the outstanding buffers will have been used. */
+static u16 packed_delayed_event(const struct vring_virtqueue *vvq)
 {
-	struct vring_virtqueue *vvq = to_vvq(vq);
 	u16 last = vvq->packed.last_used;
 	bool wrap = last & PACKED_WRAP;
-	u32 pos = (last & ~PACKED_WRAP) + (vvq->num - vvq->num_free) * 3 / 4;
+	u32 pos = (last & ~PACKED_WRAP) + (vvq->num - vvq->vq.num_free) * 3 / 4;
 
 	if (pos >= vvq->num) {
 		pos -= vvq->num;
 		wrap = !wrap;
 	}
-	return packed_arm(vq, packed_pos_wrap(pos, wrap));
+	return packed_pos_wrap(pos, wrap);
+}
+
+static bool packed_restart_delayed(struct virtqueue *vq)
+{
+	return packed_arm(vq, packed_delayed_event(to_vvq(vq)));
+}
+
+/*
+ * Upstream's enable_cb family: callbacks stay on even when buffers are
+ * already waiting; the caller polls and takes them.
+ */
+static unsigned int packed_enable_cb_prepare(struct vring_virtqueue *vvq,
+					     bool delayed)
+{
+	u16 last = vvq->packed.last_used;
+
+	packed_set_cb(vvq, delayed ? packed_delayed_event(vvq) : last);
+	return last;
+}
+
+static bool packed_poll(const struct vring_virtqueue *vvq, unsigned int last)
+{
+	/* The event structure before the descriptor's flags (§2.8.21). */
+	vring_mb(vvq);
+	return packed_is_used(vvq, last);
 }
 
 static irqreturn_t packed_interrupt(struct vring_virtqueue *vvq)
@@ -406,6 +459,13 @@ const struct vring_layout vring_packed_layout = {
 		.shutdown = vring_shutdown,
 		.detach_unused_buf = vring_detach_unused_buf,
 	},
+	.add = packed_add_any,
+	.get = packed_get,
+	.kick_prepare = packed_kick_prepare,
+	.pending = packed_pending,
+	.disable_cb = packed_disable_cb,
+	.enable_cb_prepare = packed_enable_cb_prepare,
+	.poll = packed_poll,
 	.interrupt = packed_interrupt,
 	.init = packed_init,
 	.bytes = packed_bytes,

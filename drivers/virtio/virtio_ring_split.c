@@ -65,7 +65,7 @@ static int split_add_indirect(struct vring_virtqueue *vvq,
 	split_write_desc(vvq, head, x);
 
 	vvq->free_head = x->next;
-	vvq->num_free--;
+	vvq->vq.num_free--;
 	vvq->state[head] = (struct vring_desc_state) {
 		.data = data, .indirect = ind, .ndescs = 1, .last = head,
 		.in_len = in_len,
@@ -75,7 +75,7 @@ static int split_add_indirect(struct vring_virtqueue *vvq,
 }
 
 static int split_add_direct(struct vring_virtqueue *vvq,
-			    struct scatterlist *sg, unsigned int out_num,
+			    struct vring_sg_iter it, unsigned int out_num,
 			    unsigned int in_num, void *data, u16 *headp)
 {
 	struct vring_desc_extra *extra = vvq->extra;
@@ -87,13 +87,13 @@ static int split_add_direct(struct vring_virtqueue *vvq,
 		struct vring_desc_extra *x = &extra[i];
 		bool in = n >= out_num;
 
-		if (vring_map_one(vvq, sg, in, x))
+		if (vring_map_one(vvq, it.sg, in, x))
 			goto unmap;
 		if (in)
-			in_len += sg->length;
+			in_len += it.sg->length;
 		if (n + 1 < total) {
 			x->flags |= VRING_DESC_F_NEXT;
-			sg = vring_sg_next(sg);
+			vring_sg_next(&it);
 		}
 		split_write_desc(vvq, i, x);
 		prev = i;
@@ -104,7 +104,7 @@ static int split_add_direct(struct vring_virtqueue *vvq,
 		.data = data, .ndescs = total, .last = prev, .in_len = in_len,
 	};
 	vvq->free_head = i;
-	vvq->num_free -= total;
+	vvq->vq.num_free -= total;
 	*headp = head;
 	return 0;
 
@@ -114,24 +114,26 @@ unmap:
 	return -ENOMEM;
 }
 
-static int split_add_buf(struct virtqueue *vq, struct scatterlist sg[],
-			 unsigned int out_num, unsigned int in_num, void *data)
+static __always_inline int split_add(struct vring_virtqueue *vvq,
+				     struct vring_sg_iter it,
+				     unsigned int out_num, unsigned int in_num,
+				     void *data, void *ctx, gfp_t gfp)
 {
-	struct vring_virtqueue *vvq = to_vvq(vq);
 	unsigned int total = out_num + in_num;
 	int err = -ENOSPC;
 	u16 head;
 
 	if (!vring_check_add(vvq, total, data, &err))
 		return err;
-	if (!vvq->num_free)
+	if (!vvq->vq.num_free)
 		return -ENOSPC;
 
 	if (vring_want_indirect(vvq, total)) {
 		struct vring_indirect *ind;
 		u32 in_len;
 
-		ind = vring_indirect_alloc(vvq, sg, out_num, in_num, &in_len);
+		ind = vring_indirect_alloc(vvq, it, out_num, in_num, &in_len,
+					   gfp);
 		if (ind) {
 			err = split_add_indirect(vvq, ind, in_len, data, &head);
 			if (err)
@@ -139,29 +141,43 @@ static int split_add_buf(struct virtqueue *vq, struct scatterlist sg[],
 		}
 	}
 	if (err) {
-		if (total > vvq->num_free)
+		if (total > vvq->vq.num_free)
 			return -ENOSPC;
-		err = split_add_direct(vvq, sg, out_num, in_num, data, &head);
+		err = split_add_direct(vvq, it, out_num, in_num, data, &head);
 		if (err)
 			return err;
 	}
+	vvq->state[head].ctx = ctx;
 
 	/* Visible to the device once kick publishes avail->idx (§2.7.13.2). */
 	vvq->split.avail->ring[vvq->split.avail_idx & (vvq->num - 1)] =
-		cpu_to_virtio16(vq->vdev, head);
+		cpu_to_virtio16(vvq->vq.vdev, head);
 	vvq->split.avail_idx++;
 	return 0;
 }
 
-static void split_kick(struct virtqueue *vq)
+static int split_add_buf(struct virtqueue *vq, struct scatterlist sg[],
+			 unsigned int out_num, unsigned int in_num, void *data)
 {
-	struct vring_virtqueue *vvq = to_vvq(vq);
-	struct virtio_device *vdev = vq->vdev;
+	return split_add(to_vvq(vq), (struct vring_sg_iter){ .sg = sg },
+			 out_num, in_num, data, NULL, GFP_ATOMIC);
+}
+
+static int split_add_any(struct vring_virtqueue *vvq, struct vring_sg_iter it,
+			 unsigned int out_num, unsigned int in_num, void *data,
+			 void *ctx, gfp_t gfp)
+{
+	return split_add(vvq, it, out_num, in_num, data, ctx, gfp);
+}
+
+/* Publish what add_buf wrote; true when the device wants to be told. */
+static bool split_kick_prepare(struct vring_virtqueue *vvq)
+{
+	struct virtio_device *vdev = vvq->vq.vdev;
 	u16 old = vvq->split.avail_published, new = vvq->split.avail_idx;
-	bool need;
 
 	if (unlikely(READ_ONCE(vvq->broken)) || old == new)
-		return;
+		return false;
 
 	/* Descriptors and avail ring entries before the index (§2.7.13.2). */
 	vring_wmb(vvq);
@@ -174,12 +190,17 @@ static void split_kick(struct virtqueue *vq)
 		u16 event = virtio16_to_cpu(vdev,
 					    READ_ONCE(*split_avail_event(vvq)));
 
-		need = vring_need_event(event, new, old);
-	} else {
-		need = !(READ_ONCE(vvq->split.used->flags) &
-			 cpu_to_virtio16(vdev, VRING_USED_F_NO_NOTIFY));
+		return vring_need_event(event, new, old);
 	}
-	if (need)
+	return !(READ_ONCE(vvq->split.used->flags) &
+		 cpu_to_virtio16(vdev, VRING_USED_F_NO_NOTIFY));
+}
+
+static void split_kick(struct virtqueue *vq)
+{
+	struct vring_virtqueue *vvq = to_vvq(vq);
+
+	if (split_kick_prepare(vvq))
 		vring_notify(vvq);
 }
 
@@ -210,10 +231,15 @@ static bool split_more_used(struct vring_virtqueue *vvq)
  * Only a look, for the interrupt handler: the driver may be in get_buf on
  * another CPU, and the checked copy of the used index is its to update.
  */
-static bool split_pending(const struct vring_virtqueue *vvq)
+static bool split_pending_since(const struct vring_virtqueue *vvq, u16 last)
 {
 	return virtio16_to_cpu(vvq->vq.vdev, READ_ONCE(vvq->split.used->idx)) !=
-	       READ_ONCE(vvq->split.last_used_idx);
+	       last;
+}
+
+static bool split_pending(const struct vring_virtqueue *vvq)
+{
+	return split_pending_since(vvq, READ_ONCE(vvq->split.last_used_idx));
 }
 
 /*
@@ -222,7 +248,7 @@ static bool split_pending(const struct vring_virtqueue *vvq)
  * saves that checking and detaching a buffer need.
  */
 static noinline void *split_take_used(struct vring_virtqueue *vvq,
-				      unsigned int *len)
+				      unsigned int *len, void **ctx)
 {
 	struct virtio_device *vdev = vvq->vq.vdev;
 	const struct vring_used_elem *elem;
@@ -248,17 +274,23 @@ static noinline void *split_take_used(struct vring_virtqueue *vvq,
 		vring_mb(vvq);
 	}
 	*len = used_len;
+	if (ctx)
+		*ctx = vvq->state[id].ctx;
 	return vring_detach(vvq, id);
+}
+
+static void *split_get(struct vring_virtqueue *vvq, unsigned int *len,
+		       void **ctx)
+{
+	if (unlikely(READ_ONCE(vvq->broken) || vvq->shut_down) ||
+	    !split_more_used(vvq))
+		return NULL;
+	return split_take_used(vvq, len, ctx);
 }
 
 static void *split_get_buf(struct virtqueue *vq, unsigned int *len)
 {
-	struct vring_virtqueue *vvq = to_vvq(vq);
-
-	if (unlikely(READ_ONCE(vvq->broken) || vvq->shut_down) ||
-	    !split_more_used(vvq))
-		return NULL;
-	return split_take_used(vvq, len);
+	return split_get(to_vvq(vq), len, NULL);
 }
 
 static void split_set_avail_flags(struct vring_virtqueue *vvq, u16 flags)
@@ -356,6 +388,27 @@ static bool split_restart_delayed(struct virtqueue *vq)
 	return split_arm(vq, last + outstanding * 3 / 4);
 }
 
+/*
+ * Upstream's enable_cb family: callbacks stay on even when buffers are
+ * already waiting; the caller polls and takes them.
+ */
+static unsigned int split_enable_cb_prepare(struct vring_virtqueue *vvq,
+					    bool delayed)
+{
+	u16 last = vvq->split.last_used_idx;
+	u16 outstanding = vvq->split.avail_published - last;
+
+	split_set_cb(vvq, delayed ? last + outstanding * 3 / 4 : last);
+	return last;
+}
+
+static bool split_poll(const struct vring_virtqueue *vvq, unsigned int last)
+{
+	/* The flag or event before the used index (§2.7.7). */
+	vring_mb(vvq);
+	return split_pending_since(vvq, last);
+}
+
 static irqreturn_t split_interrupt(struct vring_virtqueue *vvq)
 {
 	return vring_interrupt_body(vvq, split_pending, split_disable_cb,
@@ -392,6 +445,13 @@ const struct vring_layout vring_split_layout = {
 		.shutdown = vring_shutdown,
 		.detach_unused_buf = vring_detach_unused_buf,
 	},
+	.add = split_add_any,
+	.get = split_get,
+	.kick_prepare = split_kick_prepare,
+	.pending = split_pending,
+	.disable_cb = split_disable_cb,
+	.enable_cb_prepare = split_enable_cb_prepare,
+	.poll = split_poll,
 	.interrupt = split_interrupt,
 	.init = split_init,
 	.bytes = split_bytes,

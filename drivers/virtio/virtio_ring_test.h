@@ -96,6 +96,9 @@ static inline int vrt_start(struct kunit *test, u64 features, unsigned int num)
 		.num_queues = 1,
 		.queue_size = num,
 	};
+	struct virtqueue_info info = {
+		.name = "vrt", .seed_callback = vrt_callback,
+	};
 	struct vrt_ctx *ctx;
 	unsigned int i;
 	int err;
@@ -128,9 +131,9 @@ static inline int vrt_start(struct kunit *test, u64 features, unsigned int num)
 	err = virtio_mock_activate(ctx->m, p.features);
 	if (err)
 		return err;
-	ctx->vq = virtio_find_single_vq(ctx->vdev, vrt_callback, "vrt");
-	if (IS_ERR(ctx->vq))
-		return PTR_ERR(ctx->vq);
+	err = virtio_find_vqs(ctx->vdev, 1, &ctx->vq, &info, NULL);
+	if (err)
+		return err;
 	ctx->ops = ctx->vq->vq_ops;
 	return kunit_add_action_or_reset(test, vrt_teardown, ctx);
 }

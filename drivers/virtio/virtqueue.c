@@ -68,7 +68,7 @@ EXPORT_SYMBOL_GPL(virtqueue_get_vring_size);
  */
 unsigned int virtqueue_num_free(const struct virtqueue *vq)
 {
-	return to_vvq(vq)->num_free;
+	return vq->num_free;
 }
 EXPORT_SYMBOL_GPL(virtqueue_num_free);
 
@@ -121,18 +121,21 @@ EXPORT_SYMBOL_GPL(virtio_max_dma_size);
 /*
  * Map every entry of a buffer into a new indirect table's shadow.  The
  * layout fills the table itself from the shadow, then maps it with
- * vring_indirect_map().  Atomic context: GFP_ATOMIC, and NULL on failure,
- * when the caller falls back to a direct chain.
+ * vring_indirect_map().  NULL on failure, when the caller falls back to
+ * a direct chain.
  */
 struct vring_indirect *vring_indirect_alloc(struct vring_virtqueue *vvq,
-					    struct scatterlist *sg,
+					    struct vring_sg_iter it,
 					    unsigned int out_num,
-					    unsigned int in_num, u32 *in_len)
+					    unsigned int in_num, u32 *in_len,
+					    gfp_t gfp)
 {
 	unsigned int total = out_num + in_num, n;
 	struct vring_indirect *ind;
 
-	ind = kmalloc(struct_size(ind, seg, total) + 16 * total, GFP_ATOMIC);
+	/* No warning: a direct chain is the fallback. */
+	ind = kmalloc(struct_size(ind, seg, total) + 16 * total,
+		      gfp | __GFP_NOWARN);
 	if (!ind)
 		return NULL;
 	ind->num = total;
@@ -143,12 +146,12 @@ struct vring_indirect *vring_indirect_alloc(struct vring_virtqueue *vvq,
 	for (n = 0; n < total; n++) {
 		bool in = n >= out_num;
 
-		if (vring_map_one(vvq, sg, in, &ind->seg[n]))
+		if (vring_map_one(vvq, it.sg, in, &ind->seg[n]))
 			goto unmap;
 		if (in)
-			*in_len += sg->length;
+			*in_len += it.sg->length;
 		if (n + 1 < total)
-			sg = vring_sg_next(sg);
+			vring_sg_next(&it);
 	}
 	return ind;
 
@@ -217,17 +220,24 @@ void vring_shutdown(struct virtqueue *vq)
 	WRITE_ONCE(vvq->cb_enabled, false);
 }
 
-void *vring_detach_unused_buf(struct virtqueue *vq)
+/* Take back one buffer the device has not returned, or NULL. */
+void *vring_detach_one(struct vring_virtqueue *vvq)
 {
-	struct vring_virtqueue *vvq = to_vvq(vq);
 	unsigned int i;
 
-	if (WARN_ON_ONCE(!vvq->shut_down))
-		return NULL;
 	for (i = 0; i < vvq->num; i++)
 		if (vvq->state[i].data)
 			return vring_detach(vvq, i);
 	return NULL;
+}
+
+void *vring_detach_unused_buf(struct virtqueue *vq)
+{
+	struct vring_virtqueue *vvq = to_vvq(vq);
+
+	if (WARN_ON_ONCE(!vvq->shut_down))
+		return NULL;
+	return vring_detach_one(vvq);
 }
 
 /* --- interrupts ----------------------------------------------------------- */
@@ -237,8 +247,11 @@ void *vring_detach_unused_buf(struct virtqueue *vq)
  * @irq: the interrupt, unused
  * @vq: the struct virtqueue
  *
- * Calls the driver's callback when used buffers are waiting and callbacks
- * are on; a callback returning false turns them off until restart.
+ * Calls the driver's callback when used buffers are waiting.  A seed-API
+ * queue's callback runs only while callbacks are on, and returning false
+ * turns them off until restart.  An upstream-API queue's void callback
+ * runs whenever buffers wait, as in Linux 6.12: disable_cb is only a hint
+ * to the device.
  *
  * Return: IRQ_NONE when nothing was waiting (a shared line), else
  * IRQ_HANDLED.
@@ -249,6 +262,12 @@ irqreturn_t vring_interrupt(int irq, void *vq)
 
 	if (unlikely(READ_ONCE(vvq->broken)))
 		return IRQ_HANDLED;
+	if (vvq->callback) {
+		if (!vvq->layout->pending(vvq))
+			return IRQ_NONE;
+		vvq->callback(&vvq->vq);
+		return IRQ_HANDLED;
+	}
 	return vvq->layout->interrupt(vvq);
 }
 EXPORT_SYMBOL_GPL(vring_interrupt);
@@ -258,7 +277,9 @@ EXPORT_SYMBOL_GPL(vring_interrupt);
 /**
  * vring_create_virtqueue - create a virtqueue for a transport
  * @vdev: the device, with features already negotiated
- * @p: size, layout, DMA device, notify hook and the driver's callback
+ * @p: size, layout, DMA device, notify hook and the driver's callback:
+ *	@p->seed_callback for the seed API's semantics, @p->callback for
+ *	upstream's (at most one)
  *
  * The ring is packed when VIRTIO_F_RING_PACKED was negotiated, split
  * otherwise.
@@ -318,21 +339,23 @@ struct virtqueue *vring_create_virtqueue(struct virtio_device *vdev,
 	vvq->num = p->num;
 	vvq->dma_dev = p->dma_dev;
 	vvq->notify = p->notify;
+	vvq->callback = p->callback;
 	vvq->weak_barriers = !virtio_has_feature(vdev, VIRTIO_F_ORDER_PLATFORM);
 	vvq->event = virtio_has_feature(vdev, VIRTIO_RING_F_EVENT_IDX);
 	vvq->indirect = virtio_has_feature(vdev, VIRTIO_RING_F_INDIRECT_DESC);
 	vvq->cb_enabled = true;
-	vvq->num_free = p->num;
 	for (i = 0; i + 1 < p->num; i++)
 		vvq->extra[i].next = i + 1;
 
 	vvq->vq = (struct virtqueue) {
-		.callback = p->callback,
+		.callback = p->seed_callback,
 		.vdev = vdev,
 		.vq_ops = &vvq->layout->ops,
 		.priv = p->priv,
 		.index = p->index,
 		.name = p->name,
+		.num_free = p->num,
+		.num_max = max(p->num_max, p->num),
 	};
 	vvq->layout->init(vvq);
 	list_add_tail(&vvq->vq.list, &vdev->vqs);

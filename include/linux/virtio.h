@@ -19,6 +19,7 @@
 #include <linux/workqueue.h>
 
 struct virtqueue_ops;
+struct irq_affinity;
 
 /**
  * struct virtqueue - a queue to register buffers for sending or receiving.
@@ -33,6 +34,15 @@ struct virtqueue_ops;
  * @name: Extension: the name the driver gave the queue, for messages.
  * @list: Extension: entry in the device's list of queues, owned by the
  *	ring implementation.
+ * @num_free: Extension (Linux 6.12): descriptors free right now; read
+ *	only, under the driver's lock.
+ * @num_max: Extension (Linux 6.12): the largest size the device allows.
+ * @reset: Extension (Linux 6.12): always false: queues are not reset
+ *	one at a time.
+ *
+ * A queue created for the seed API (struct virtqueue_info.seed_callback)
+ * has @callback; one created for the Linux 6.12 API, whose callback
+ * returns nothing, has it NULL and the ring keeps the void callback.
  */
 struct virtqueue {
 	bool (*callback)(struct virtqueue *vq);
@@ -42,6 +52,9 @@ struct virtqueue {
 	unsigned int index;
 	const char *name;
 	struct list_head list;
+	unsigned int num_free;
+	unsigned int num_max;
+	bool reset;
 };
 
 /**
@@ -101,6 +114,35 @@ unsigned int virtqueue_get_vring_size(const struct virtqueue *vq);
 unsigned int virtqueue_num_free(const struct virtqueue *vq);
 size_t virtio_max_dma_size(const struct virtio_device *vdev);
 
+/*
+ * Extension: the Linux 6.12 driver API's virtqueue calls, thin wrappers
+ * over the same rings (drivers/virtio/virtqueue_api.c), for the base
+ * tree's drivers.  Documentation/driver-api/virtio/virtio.rst maps each
+ * to the seed operation it wraps.
+ */
+int virtqueue_add_sgs(struct virtqueue *vq, struct scatterlist *sgs[],
+		      unsigned int out_sgs, unsigned int in_sgs, void *data,
+		      gfp_t gfp);
+int virtqueue_add_outbuf(struct virtqueue *vq, struct scatterlist *sg,
+			 unsigned int num, void *data, gfp_t gfp);
+int virtqueue_add_inbuf(struct virtqueue *vq, struct scatterlist *sg,
+			unsigned int num, void *data, gfp_t gfp);
+int virtqueue_add_inbuf_ctx(struct virtqueue *vq, struct scatterlist *sg,
+			    unsigned int num, void *data, void *ctx, gfp_t gfp);
+bool virtqueue_kick(struct virtqueue *vq);
+bool virtqueue_kick_prepare(struct virtqueue *vq);
+bool virtqueue_notify(struct virtqueue *vq);
+void *virtqueue_get_buf(struct virtqueue *vq, unsigned int *len);
+void *virtqueue_get_buf_ctx(struct virtqueue *vq, unsigned int *len,
+			    void **ctx);
+void virtqueue_disable_cb(struct virtqueue *vq);
+bool virtqueue_enable_cb(struct virtqueue *vq);
+unsigned int virtqueue_enable_cb_prepare(struct virtqueue *vq);
+bool virtqueue_poll(struct virtqueue *vq, unsigned int last);
+bool virtqueue_enable_cb_delayed(struct virtqueue *vq);
+void *virtqueue_detach_unused_buf(struct virtqueue *vq);
+struct device *virtqueue_dma_dev(struct virtqueue *vq);
+
 /**
  * struct virtio_device - representation of a device using virtio
  * @index: unique position on the virtio bus
@@ -132,13 +174,23 @@ struct virtio_device {
 	struct work_struct config_work;
 };
 
-static inline struct virtio_device *dev_to_virtio(struct device *dev)
-{
-	return container_of(dev, struct virtio_device, dev);
-}
+#define dev_to_virtio(_dev)	container_of_const(_dev, struct virtio_device, dev)
 
 int register_virtio_device(struct virtio_device *dev);
 void unregister_virtio_device(struct virtio_device *dev);
+bool is_virtio_device(struct device *dev);
+int virtio_device_freeze(struct virtio_device *dev);
+int virtio_device_restore(struct virtio_device *dev);
+
+/**
+ * virtio_device_for_each_vq - iterate over a device's virtqueues
+ * @vdev: the device
+ * @vq: a struct virtqueue pointer, set to each queue in turn
+ *
+ * Extension (Linux 6.12).  Not while queues are created or deleted.
+ */
+#define virtio_device_for_each_vq(vdev, vq) \
+	list_for_each_entry(vq, &(vdev)->vqs, list)
 
 void virtio_device_ready(struct virtio_device *dev);
 void virtio_reset_device(struct virtio_device *dev);
@@ -152,7 +204,7 @@ void virtio_break_device(struct virtio_device *dev);
  *	be usable (VIRTIO 1.2 §2.2); for a bit that needs two others, two
  *	entries.
  *
- * For virtio_drop_unmet_features(), from a driver's validate_features.
+ * For virtio_drop_unmet_features(), from a driver's validate.
  */
 struct virtio_feature_dep {
 	unsigned int fbit;
@@ -169,35 +221,48 @@ void virtio_drop_unmet_features(struct virtio_device *dev,
  * @id_table: the ids serviced by this driver.
  * @feature_table: Extension: the feature bits the driver understands.
  * @feature_table_size: Extension: number of entries in @feature_table.
- * @validate_features: Extension, optional: called with the features the
- *	device offers and @feature_table lists in @dev->features, before they
- *	are written to the device.  It may clear bits whose dependencies are
- *	missing (VIRTIO 1.2 §2.2: a driver must not accept a feature without
- *	the ones it depends on), or return a negative errno to refuse the
- *	device.  Config space may be read; queues do not exist yet.
+ * @feature_table_legacy: Extension (Linux 6.12): the bits the driver
+ *	understands on a legacy device (no VIRTIO_F_VERSION_1), instead of
+ *	@feature_table when given.
+ * @feature_table_size_legacy: Extension: entries in @feature_table_legacy.
+ * @validate: Extension (Linux 6.12 name), optional: called with the
+ *	features the device offers and @feature_table lists in
+ *	@dev->features, before they are written to the device.  It may clear
+ *	bits whose dependencies are missing (VIRTIO 1.2 §2.2: a driver must
+ *	not accept a feature without the ones it depends on), or return a
+ *	negative errno to refuse the device.  Config space may be read;
+ *	queues do not exist yet.
  * @probe: the function to call when a device is found.  Returns 0 or a
  *	negative errno.  Feature negotiation is complete when it runs; it may
  *	call virtio_device_ready() to use its queues before it returns.
+ * @scan: Extension (Linux 6.12), optional: called after @probe, once the
+ *	device is DRIVER_OK.
  * @remove: the function when a device is removed.  It must reset the
  *	device (virtio_reset_device()) before it frees the queues' buffers.
  * @config_changed: Extension: the device's configuration changed.  Called
  *	in process context, never while @probe or @remove runs.
+ * @freeze: Extension (Linux 6.12), optional: the guest suspends; reset the
+ *	device and delete its queues.  See virtio_device_freeze().
+ * @restore: Extension (Linux 6.12), optional: the guest resumed; features
+ *	are negotiated again, set the queues up again.
  */
 struct virtio_driver {
 	struct device_driver driver;
 	const struct virtio_device_id *id_table;
 	const unsigned int *feature_table;
 	unsigned int feature_table_size;
-	int (*validate_features)(struct virtio_device *dev);
+	const unsigned int *feature_table_legacy;
+	unsigned int feature_table_size_legacy;
+	int (*validate)(struct virtio_device *dev);
 	int (*probe)(struct virtio_device *dev);
+	void (*scan)(struct virtio_device *dev);
 	void (*remove)(struct virtio_device *dev);
 	void (*config_changed)(struct virtio_device *dev);
+	int (*freeze)(struct virtio_device *dev);
+	int (*restore)(struct virtio_device *dev);
 };
 
-static inline struct virtio_driver *drv_to_virtio(const struct device_driver *drv)
-{
-	return container_of(drv, struct virtio_driver, driver);
-}
+#define drv_to_virtio(__drv)	container_of_const(__drv, struct virtio_driver, driver)
 
 int __register_virtio_driver(struct virtio_driver *drv, struct module *owner);
 void unregister_virtio_driver(struct virtio_driver *drv);

@@ -9,22 +9,52 @@
  */
 #include <linux/bits.h>
 #include <linux/bug.h>
+#include <linux/err.h>
 #include <linux/virtio.h>
 #include <linux/virtio_byteorder.h>
 #include <uapi/linux/virtio_config.h>
 #include <uapi/linux/virtio_types.h>
 
 struct virtqueue;
+struct irq_affinity;
+struct cpumask;
+
+/**
+ * struct virtio_shm_region - a shared memory region of the device (§2.10)
+ * @addr: its guest physical address
+ * @len: its length in bytes
+ */
+struct virtio_shm_region {
+	u64 addr;
+	u64 len;
+};
+
+typedef void vq_callback_t(struct virtqueue *vq);
 
 /**
  * struct virtqueue_info - what a driver asks of one virtqueue
- * @name: the queue's name, for messages and interrupt names.
- * @callback: called when the device has used buffers; may be NULL.
- *	Runs in interrupt context.
+ * @name: the queue's name, for messages and interrupt names; NULL leaves
+ *	the queue out (its slot in find_vqs' array stays NULL) and, as in
+ *	Linux 6.12, takes no device queue index: the next named entry gets
+ *	it (absent optional queues, virtio-balloon's say).
+ * @callback: Linux 6.12 semantics: called in interrupt context whenever
+ *	the device signals used buffers, callbacks on or off; may be NULL.
+ * @ctx: Linux 6.12: the driver uses virtqueue_add_inbuf_ctx() (accepted
+ *	on every queue here, so only for source compatibility).
+ * @seed_callback: Extension: a seed-API callback instead of @callback
+ *	(struct virtqueue's): returning false turns callbacks off until
+ *	vq_ops->restart.  Give at most one of the two.
+ * @keep_index: Extension: with a NULL @name, the entry keeps its device
+ *	queue index, left unused, so that later queues keep theirs (a
+ *	virtio-net driver setting up fewer pairs than the device has, with
+ *	the controlq last).
  */
 struct virtqueue_info {
 	const char *name;
-	bool (*callback)(struct virtqueue *vq);
+	vq_callback_t *callback;
+	bool ctx;
+	bool (*seed_callback)(struct virtqueue *vq);
+	bool keep_index;
 };
 
 /**
@@ -46,10 +76,21 @@ struct virtqueue_info {
  * @finalize_features: tell the device which features the driver accepted
  *	(vdev->features).  Returns 0 or a negative errno when the transport
  *	cannot work with that set.
- * @find_vqs: set up @nvqs virtqueues described by @info into @vqs.  A
- *	NULL @info[i].name leaves @vqs[i] NULL.  Returns 0 or negative errno.
+ * @find_vqs: set up @nvqs virtqueues described by @vqs_info into @vqs.  A
+ *	NULL @vqs_info[i].name leaves @vqs[i] NULL; virtqueue_info_index()
+ *	gives each entry's device queue index.  @desc (may be NULL) asks
+ *	to spread the queues' interrupts over the CPUs (Linux 6.12), a hint
+ *	transports may ignore.  Returns 0 or negative errno.
  * @del_vqs: free every virtqueue of the device; the device must be reset.
+ * @synchronize_cbs: Linux 6.12, optional: wait for running callbacks.
  * @bus_name: name of the transport's underlying device, for messages.
+ * @set_vq_affinity: Linux 6.12, optional: steer a queue's interrupt.
+ * @get_vq_affinity: Linux 6.12, optional: the CPUs a queue's interrupt
+ *	goes to, or NULL.
+ * @get_shm_region: Linux 6.12, optional: find shared memory region @id.
+ * @disable_vq_and_reset: Linux 6.12, optional: reset one queue (not
+ *	offered by our transports: NULL).
+ * @enable_vq_after_reset: Linux 6.12, optional: its counterpart.
  */
 struct virtio_config_ops {
 	void (*get)(struct virtio_device *vdev, unsigned int offset,
@@ -64,9 +105,19 @@ struct virtio_config_ops {
 	int (*finalize_features)(struct virtio_device *vdev);
 	int (*find_vqs)(struct virtio_device *vdev, unsigned int nvqs,
 			struct virtqueue *vqs[],
-			const struct virtqueue_info info[]);
+			struct virtqueue_info vqs_info[],
+			struct irq_affinity *desc);
 	void (*del_vqs)(struct virtio_device *vdev);
+	void (*synchronize_cbs)(struct virtio_device *vdev);
 	const char *(*bus_name)(struct virtio_device *vdev);
+	int (*set_vq_affinity)(struct virtqueue *vq,
+			       const struct cpumask *cpu_mask);
+	const struct cpumask *(*get_vq_affinity)(struct virtio_device *vdev,
+						 int index);
+	bool (*get_shm_region)(struct virtio_device *vdev,
+			       struct virtio_shm_region *region, u8 id);
+	int (*disable_vq_and_reset)(struct virtqueue *vq);
+	int (*enable_vq_after_reset)(struct virtqueue *vq);
 };
 
 /**
@@ -80,6 +131,58 @@ static inline bool virtio_has_feature(const struct virtio_device *vdev,
 				      unsigned int fbit)
 {
 	return fbit < 64 && (vdev->features & BIT_ULL(fbit));
+}
+
+/**
+ * __virtio_test_bit - is a bit set in vdev->features?
+ * @vdev: the device
+ * @fbit: the feature bit
+ *
+ * Extension (Linux 6.12): for transports and validate, which work on the
+ * bits before negotiation ends.
+ */
+static inline bool __virtio_test_bit(const struct virtio_device *vdev,
+				     unsigned int fbit)
+{
+	return virtio_has_feature(vdev, fbit);
+}
+
+/**
+ * __virtio_set_bit - set a bit in vdev->features
+ * @vdev: the device
+ * @fbit: the feature bit
+ */
+static inline void __virtio_set_bit(struct virtio_device *vdev,
+				    unsigned int fbit)
+{
+	if (!WARN_ON_ONCE(fbit >= 64))
+		vdev->features |= BIT_ULL(fbit);
+}
+
+/**
+ * __virtio_clear_bit - clear a bit in vdev->features
+ * @vdev: the device
+ * @fbit: the feature bit
+ *
+ * From validate: the driver gives up a feature the device offers.
+ */
+static inline void __virtio_clear_bit(struct virtio_device *vdev,
+				      unsigned int fbit)
+{
+	if (!WARN_ON_ONCE(fbit >= 64))
+		vdev->features &= ~BIT_ULL(fbit);
+}
+
+/**
+ * virtio_has_dma_quirk - does the device bypass the DMA API?
+ * @vdev: the device
+ *
+ * Extension (Linux 6.12): without VIRTIO_F_ACCESS_PLATFORM the device is
+ * given physical addresses (§6.1).
+ */
+static inline bool virtio_has_dma_quirk(const struct virtio_device *vdev)
+{
+	return !virtio_has_feature(vdev, VIRTIO_F_ACCESS_PLATFORM);
 }
 
 /**
@@ -229,6 +332,14 @@ static inline void virtio_cwrite32(struct virtio_device *vdev,
 	vdev->config->set(vdev, offset, &v, sizeof(v));
 }
 
+static inline void virtio_cwrite64(struct virtio_device *vdev,
+				   unsigned int offset, u64 val)
+{
+	__virtio64 v = cpu_to_virtio64(vdev, val);
+
+	vdev->config->set(vdev, offset, &v, sizeof(v));
+}
+
 /**
  * virtio_cread_feature - read a config field that a feature bit guards
  * @vdev: the device
@@ -285,35 +396,229 @@ static inline void virtio_cwrite32(struct virtio_device *vdev,
  * @vdev: the device
  * @nvqs: how many queues
  * @vqs: filled with the queues
- * @info: name and callback of each queue
+ * @vqs_info: name and callback of each queue
+ * @desc: interrupt spreading hint, or NULL
  *
  * Return: 0 or a negative errno.
  */
 static inline int virtio_find_vqs(struct virtio_device *vdev,
 				  unsigned int nvqs, struct virtqueue *vqs[],
-				  const struct virtqueue_info info[])
+				  struct virtqueue_info vqs_info[],
+				  struct irq_affinity *desc)
 {
-	return vdev->config->find_vqs(vdev, nvqs, vqs, info);
+	return vdev->config->find_vqs(vdev, nvqs, vqs, vqs_info, desc);
 }
 
 /**
- * virtio_find_single_vq - set up a device's only virtqueue
+ * virtio_find_single_vq - set up a device's only virtqueue (Linux 6.12)
  * @vdev: the device
- * @callback: called when the device used buffers; may be NULL
- * @name: the queue's name
+ * @c: the void callback (struct virtqueue_info.callback); may be NULL
+ * @n: the queue's name
  *
  * Return: the queue or an ERR_PTR().
  */
 static inline struct virtqueue *
-virtio_find_single_vq(struct virtio_device *vdev,
-		      bool (*callback)(struct virtqueue *vq), const char *name)
+virtio_find_single_vq(struct virtio_device *vdev, vq_callback_t *c,
+		      const char *n)
 {
-	const struct virtqueue_info info = { .name = name, .callback = callback };
+	struct virtqueue_info info = { .name = n, .callback = c };
 	struct virtqueue *vq;
 	int err;
 
-	err = virtio_find_vqs(vdev, 1, &vq, &info);
+	err = virtio_find_vqs(vdev, 1, &vq, &info, NULL);
 	return err ? ERR_PTR(err) : vq;
+}
+
+/**
+ * virtio_synchronize_cbs - wait for the device's running callbacks
+ * @vdev: the device
+ *
+ * Extension (Linux 6.12).  Our transports' reset already waits for them.
+ */
+static inline void virtio_synchronize_cbs(struct virtio_device *vdev)
+{
+	if (vdev->config->synchronize_cbs)
+		vdev->config->synchronize_cbs(vdev);
+}
+
+/**
+ * virtqueue_set_affinity - steer a queue's interrupt to some CPUs
+ * @vq: the queue
+ * @cpu_mask: the CPUs
+ *
+ * Extension (Linux 6.12).
+ *
+ * Return: 0, or a negative errno; 0 when the transport cannot steer.
+ */
+static inline int virtqueue_set_affinity(struct virtqueue *vq,
+					 const struct cpumask *cpu_mask)
+{
+	struct virtio_device *vdev = vq->vdev;
+
+	if (vdev->config->set_vq_affinity)
+		return vdev->config->set_vq_affinity(vq, cpu_mask);
+	return 0;
+}
+
+/**
+ * virtio_get_shm_region - find one of the device's shared memory regions
+ * @vdev: the device
+ * @region: filled in when found
+ * @id: the region's id (§2.10)
+ *
+ * Extension (Linux 6.12).
+ *
+ * Return: true when the device has region @id.
+ */
+static inline bool virtio_get_shm_region(struct virtio_device *vdev,
+					 struct virtio_shm_region *region,
+					 u8 id)
+{
+	if (!vdev->config->get_shm_region)
+		return false;
+	return vdev->config->get_shm_region(vdev, region, id);
+}
+
+/*
+ * Extension (Linux 6.12): the CPU type of a config field (u8, u16, u32 or
+ * u64), to read it into with virtio_cread().  A field of struct
+ * virtio_*_config is __u8, __virtio16/32/64 (the device's byte order:
+ * virtio_cread()) or __le16/32/64 (always little-endian: virtio_cread_le()).
+ * Under sparse, which tells those apart, it is the field's own type.
+ */
+#define __virtio_native_type(structname, member)			\
+	__unqual_scalar_typeof(*(typeof_member(structname, member) *)NULL)
+
+/**
+ * virtio_cwrite - write a config field by name, from CPU byte order
+ * @vdev: the device
+ * @structname: the device's config structure type (from the uapi header)
+ * @member: the field
+ * @ptr: the value to write
+ */
+#define virtio_cwrite(vdev, structname, member, ptr)			\
+	do {								\
+		struct virtio_device *_vdev = (vdev);			\
+		typeof(ptr) _ptr = (ptr);				\
+		unsigned int _off = offsetof(structname, member);	\
+		switch (sizeof(*_ptr)) {				\
+		case 1:							\
+			virtio_cwrite8(_vdev, _off, *_ptr);		\
+			break;						\
+		case 2:							\
+			virtio_cwrite16(_vdev, _off, *_ptr);		\
+			break;						\
+		case 4:							\
+			virtio_cwrite32(_vdev, _off, *_ptr);		\
+			break;						\
+		case 8:							\
+			virtio_cwrite64(_vdev, _off, *_ptr);		\
+			break;						\
+		default:						\
+			BUILD_BUG();					\
+		}							\
+	} while (0)
+
+/**
+ * virtio_cread_le - read a little-endian config field, in CPU byte order
+ * @vdev: the device
+ * @structname: the device's config structure type
+ * @member: the field, an __le16/32/64 or a byte
+ * @ptr: where to store the value; its size is the field's
+ *
+ * Read without tearing (virtio_config_read()).
+ */
+#define virtio_cread_le(vdev, structname, member, ptr)			\
+	do {								\
+		typeof(ptr) _lptr = (ptr);				\
+		unsigned int _off = offsetof(structname, member);	\
+		__le64 _raw;						\
+		virtio_config_read((vdev), _off, &_raw, sizeof(*_lptr)); \
+		switch (sizeof(*_lptr)) {				\
+		case 1:							\
+			*_lptr = *(u8 *)&_raw;				\
+			break;						\
+		case 2:							\
+			*_lptr = le16_to_cpu(*(__le16 *)&_raw);		\
+			break;						\
+		case 4:							\
+			*_lptr = le32_to_cpu(*(__le32 *)&_raw);		\
+			break;						\
+		case 8:							\
+			*_lptr = le64_to_cpu(_raw);			\
+			break;						\
+		default:						\
+			BUILD_BUG();					\
+		}							\
+	} while (0)
+
+/**
+ * virtio_cwrite_le - write a little-endian config field, from CPU order
+ * @vdev: the device
+ * @structname: the device's config structure type
+ * @member: the field, an __le16/32/64 or a byte
+ * @ptr: the value to write; its size is the field's
+ */
+#define virtio_cwrite_le(vdev, structname, member, ptr)			\
+	do {								\
+		struct virtio_device *_vdev = (vdev);			\
+		typeof(ptr) _lptr = (ptr);				\
+		unsigned int _off = offsetof(structname, member);	\
+		__le64 _raw;						\
+		switch (sizeof(*_lptr)) {				\
+		case 1:							\
+			*(u8 *)&_raw = *_lptr;				\
+			break;						\
+		case 2:							\
+			*(__le16 *)&_raw = cpu_to_le16(*_lptr);		\
+			break;						\
+		case 4:							\
+			*(__le32 *)&_raw = cpu_to_le32(*_lptr);		\
+			break;						\
+		case 8:							\
+			_raw = cpu_to_le64(*_lptr);			\
+			break;						\
+		default:						\
+			BUILD_BUG();					\
+		}							\
+		_vdev->config->set(_vdev, _off, &_raw, sizeof(*_lptr));	\
+	} while (0)
+
+/**
+ * virtio_cread_le_feature - virtio_cread_le() of a field a feature guards
+ * @vdev: the device
+ * @fbit: the feature bit that makes the field valid
+ * @structname: the device's config structure type
+ * @member: the field
+ * @ptr: where to store the value
+ *
+ * Return: 0, or -ENOENT (leaving *@ptr alone) when @fbit was not negotiated.
+ */
+#define virtio_cread_le_feature(vdev, fbit, structname, member, ptr)	\
+	({								\
+		struct virtio_device *_fvdev = (vdev);			\
+		int _r = 0;						\
+		if (!virtio_has_feature(_fvdev, fbit))			\
+			_r = -ENOENT;					\
+		else							\
+			virtio_cread_le(_fvdev, structname, member, ptr); \
+		_r;							\
+	})
+
+/**
+ * virtio_cread_bytes - read a run of config bytes without tearing
+ * @vdev: the device
+ * @offset: where in the device's config structure
+ * @buf: where to put them
+ * @len: how many
+ *
+ * Extension (Linux 6.12): virtio_config_read() under its upstream name.
+ */
+static inline void virtio_cread_bytes(struct virtio_device *vdev,
+				      unsigned int offset, void *buf,
+				      size_t len)
+{
+	virtio_config_read(vdev, offset, buf, len);
 }
 
 #endif /* _LINUX_VIRTIO_CONFIG_H */

@@ -9,6 +9,7 @@
  */
 #include <linux/types.h>
 #include <linux/interrupt.h>
+#include <linux/virtio_config.h>
 #include <uapi/linux/virtio_ring.h>
 
 struct device;
@@ -19,25 +20,49 @@ struct virtqueue;
  * struct vring_params - how a transport wants a virtqueue laid out
  * @index: the queue's index on the device.
  * @num: the queue size; a power of two for the split ring (§2.7).
+ * @num_max: the largest size the device allows; 0 when it is @num.
  * @align: alignment of the used ring: 4 for VERSION_1 devices, the
  *	transport's legacy alignment (4096 on PCI) otherwise.
  * @dma_dev: the device that performs DMA on the ring and the buffers.
  * @notify: tell the device there are new available buffers; returns
  *	false when the device is gone, which breaks the queue.
- * @callback: the driver's callback (struct virtqueue_info).
+ * @callback: an upstream-API driver's void callback (struct virtqueue_info).
+ * @seed_callback: a seed-API driver's callback; at most one of the two.
  * @name: the queue's name.
  * @priv: stored in the queue's priv field for the transport.
  */
 struct vring_params {
 	unsigned int index;
 	unsigned int num;
+	unsigned int num_max;
 	unsigned int align;
 	struct device *dma_dev;
 	bool (*notify)(struct virtqueue *vq);
-	bool (*callback)(struct virtqueue *vq);
+	void (*callback)(struct virtqueue *vq);
+	bool (*seed_callback)(struct virtqueue *vq);
 	const char *name;
 	void *priv;
 };
+
+/* Does the driver want to hear of used buffers on this queue? */
+static inline bool virtqueue_info_has_callback(const struct virtqueue_info *info)
+{
+	return info->callback || info->seed_callback;
+}
+
+/*
+ * Step through find_vqs' entries: returns @info's device queue index and
+ * moves *@next past it (see struct virtqueue_info).
+ */
+static inline unsigned int virtqueue_info_index(const struct virtqueue_info *info,
+						unsigned int *next)
+{
+	unsigned int index = *next;
+
+	if (info->name || info->keep_index)
+		(*next)++;
+	return index;
+}
 
 struct virtqueue *vring_create_virtqueue(struct virtio_device *vdev,
 					 const struct vring_params *params);

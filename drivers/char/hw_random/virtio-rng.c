@@ -127,6 +127,9 @@ static void virtrng_del_vq(struct virtrng *vr)
 
 static int virtrng_probe(struct virtio_device *vdev)
 {
+	struct virtqueue_info info = {
+		.name = "requestq", .seed_callback = virtrng_done,
+	};
 	struct virtrng *vr;
 	int err;
 
@@ -152,9 +155,8 @@ static int virtrng_probe(struct virtio_device *vdev)
 	snprintf(vr->name, sizeof(vr->name), "virtio_rng.%d", vr->index);
 
 	/* §5.4.2: a single queue, requestq. */
-	vr->vq = virtio_find_single_vq(vdev, virtrng_done, "requestq");
-	if (IS_ERR(vr->vq)) {
-		err = PTR_ERR(vr->vq);
+	err = virtio_find_vqs(vdev, 1, &vr->vq, &info, NULL);
+	if (err) {
 		dev_err(&vdev->dev, "cannot set up requestq: %d\n", err);
 		goto out_free_index;
 	}

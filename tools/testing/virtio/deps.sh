@@ -17,6 +17,7 @@ PACKAGES=(
 	cpio xz-utils kmod rsync perl python3			# overlay, initramfs, tests
 	ccache sparse						# speed, static checks
 	linux-source-6.12					# the base tree
+	linux-config-6.12					# Debian's configs (static/debian-config)
 	qemu-system-x86 busybox-static e2fsprogs iproute2 ethtool	# the guest
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm	# the arm64 guest
 	gcc-powerpc64-linux-gnu libc6-dev-ppc64-cross qemu-system-ppc	# the ppc64 (BE) guest

@@ -279,6 +279,163 @@ def static_kconfig(res, tree):
     res.check("static/kconfig", problems, problems[1:20])
 
 
+# Every symbol Debian's configs set that is about virtio.
+VIRTIO_SYMBOL = re.compile(r"VIRTIO|VHOST|VDPA|^VIRT$")
+DEBIAN_CONFIGS = ("config.amd64_none_amd64", "config.amd64_none_cloud-amd64")
+DEBIAN_CONFIG_DIR = "/usr/src/linux-config-6.12"
+
+
+def read_config(path):
+    """{symbol: value} of a .config (xz-compressed or not)."""
+    if path.endswith(".xz"):
+        text = subprocess.run(["xz", "-dc", path], stdout=subprocess.PIPE,
+                              check=True, text=True).stdout
+    else:
+        with open(path) as f:
+            text = f.read()
+    return dict(re.findall(r"^CONFIG_(\w+)=(.*)$", text, re.M))
+
+
+def static_debian_config(res, tree):
+    """Debian's own 6.12 configs, through olddefconfig on the overlaid tree,
+    keep every virtio symbol Debian sets at Debian's value.  The symbols
+    upstream-api-users gates (each with its reason) and their sub-options
+    are printed as known gaps; any other difference fails."""
+    gated = set(upstream_api_users() + gated_in_ours())
+    for name in DEBIAN_CONFIGS:
+        path = os.path.join(DEBIAN_CONFIG_DIR, name + ".xz")
+        check = f"static/debian-config/{name}"
+        if not os.path.exists(path):
+            res.add(check, "fail", f"{path} missing: run 'make deps'")
+            continue
+        tmp = tempfile.mkdtemp(prefix="debian-", dir=tree.build)
+        try:
+            debian = read_config(path)
+            with open(os.path.join(tmp, ".config"), "w") as f:
+                f.writelines(f"CONFIG_{k}={v}\n" for k, v in debian.items())
+            rc, out = tree.make(tmp, "olddefconfig")
+            problems = make_problems(rc, out, "make olddefconfig")
+            gaps = []
+            if not problems:
+                ours = read_config(os.path.join(tmp, ".config"))
+                for sym in sorted(k for k in debian if VIRTIO_SYMBOL.search(k)):
+                    if ours.get(sym) == debian[sym]:
+                        continue
+                    line = f"CONFIG_{sym}: Debian {debian[sym]}, ours {ours.get(sym, 'unset')}"
+                    # Gated, or a sub-option of a gated one (DRM_VIRTIO_GPU_KMS).
+                    known = any(sym == g or sym.startswith(g + "_") for g in gated)
+                    (gaps if known else problems).append(line)
+            if gaps:
+                print(f"{check}: {len(gaps)} known gaps (upstream-api-users): "
+                      + ", ".join(g.split(":")[0] for g in gaps))
+            res.check(check, problems, problems[1:30])
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+VIRTIO_INCLUDE = re.compile(r'^\s*#\s*include\s*[<"](?:uapi/)?linux/virtio\w*\.h[>"]', re.M)
+LOCAL_INCLUDE = re.compile(r'^\s*#\s*include\s*"([\w./-]+\.h)"', re.M)
+NOT_X86_SOURCES = ("tools/", "Documentation/", "samples/", "scripts/", "usr/")
+
+
+def virtio_header_users(src):
+    """Objects (x86 and generic) whose source includes a virtio header,
+    directly or through a header of its own directory that does."""
+    texts = {}
+    for top, dirs, files in os.walk(src):
+        rel = os.path.relpath(top, src)
+        if rel.startswith(NOT_X86_SOURCES) or (rel.startswith("arch/")
+                                                and not rel.startswith("arch/x86")):
+            dirs[:] = []
+            continue
+        for f in files:
+            if f.endswith((".c", ".h")):
+                with open(os.path.join(top, f), errors="replace") as fh:
+                    texts[os.path.normpath(os.path.join(rel, f))] = fh.read()
+    local = {p for p, t in texts.items() if p.endswith(".h") and not p.startswith("include/")
+             and VIRTIO_INCLUDE.search(t)}
+    return sorted(p[:-2] + ".o" for p, t in texts.items()
+                  if p.endswith(".c") and (
+                      VIRTIO_INCLUDE.search(t) or
+                      any(os.path.normpath(os.path.join(os.path.dirname(p), h)) in local
+                          for h in LOCAL_INCLUDE.findall(t))))
+
+
+MAKEFILE_ASSIGN = re.compile(r"^\s*([\w-]+?)-(y|m|objs|\$\((?:subst m,y,\$\()?CONFIG_(\w+)\)\)?)"
+                             r"\s*[:+]?=(.*)$")
+
+
+def makefile_lines(path):
+    """The logical lines (continuations joined) of a kbuild Makefile."""
+    for name in ("Kbuild", "Makefile"):     # kbuild's order
+        f = os.path.join(path, name)
+        if os.path.exists(f):
+            with open(f, errors="replace") as fh:
+                return fh.read().replace("\\\n", " ").splitlines()
+    return []
+
+
+def kbuild_enabled(src, target, config, depth=0):
+    """Does the configuration build @target (dir/file.o or dir/sub/), as
+    the Makefiles on the way say?  Composite objects (foo-y += file.o) and
+    directories are followed up to the top."""
+    d, name = os.path.split(target.rstrip("/"))
+    name += "/" if target.endswith("/") else ""
+    if d in ("", "arch"):
+        return True     # drivers/, net/, arch/x86/, ...: always descended
+    if depth > 8:
+        return False
+    word = re.compile(r"(?<![\w/.-])" + re.escape(name) + r"(?![\w.-])")
+    for line in makefile_lines(os.path.join(src, d)):
+        m = MAKEFILE_ASSIGN.match(line)
+        if not m or not word.search(m.group(4)):
+            continue
+        var, sym = m.group(1), m.group(3)
+        if sym and config.get(sym) not in ("y", "m"):
+            continue
+        if var in ("obj", "lib", "core", "drivers", "subdir"):
+            if kbuild_enabled(src, d + "/", config, depth + 1):
+                return True
+        elif kbuild_enabled(src, f"{d}/{var}.o", config, depth + 1):
+            return True
+    return False
+
+
+def static_allmodconfig(res, tree, sources):
+    """allmodconfig of the overlaid tree builds every object that includes a
+    virtio header (those the gates leave on): no compiler error in any of
+    them, no warning in ours.  In BUILD/obj-allmod, kept for ccache and make."""
+    aobj = os.path.join(tree.build, "obj-allmod")
+    os.makedirs(aobj, exist_ok=True)
+    rc, out = tree.make(aobj, "allmodconfig")
+    problems = make_problems(rc, out, "make allmodconfig")
+    if not problems:
+        rc, out = tree.make(aobj, "prepare")
+        problems = make_problems(rc, out, "make prepare")
+    if not problems:
+        config = read_config(os.path.join(aobj, ".config"))
+        users = virtio_header_users(tree.src)
+        objects = [o for o in users if kbuild_enabled(tree.src, o, config)]
+        for o in objects:       # rebuild, so that warnings show every run
+            path = os.path.join(aobj, o)
+            if os.path.exists(path):
+                os.remove(path)
+        rc, out = tree.make(aobj, "-k", *objects)
+        for line in out.splitlines():
+            m = DIAGNOSTIC.match(line)
+            if not m:
+                continue
+            rel = tree.relpath(m.group(1), aobj)
+            if m.group(3) == "error" or is_ours(rel, sources):
+                problems.append(f"{rel}:{m.group(2)}: {m.group(3)}: {m.group(4)}")
+        missing = [o for o in objects if not os.path.exists(os.path.join(aobj, o))]
+        print(f"static/allmodconfig: {len(objects) - len(missing)} of {len(objects)} "
+              f"enabled objects built; {len(users) - len(objects)} of the {len(users)} "
+              "that include a virtio header are gated off or not x86")
+        problems += [f"{o}: not built" for o in missing]
+    res.check("static/allmodconfig", problems, problems[1:30])
+
+
 def run_static(res, tree):
     sources = our_sources()
     objects = our_objects(sources)
@@ -290,6 +447,8 @@ def run_static(res, tree):
         static_sparse(res, tree, sources, objects)
         static_w1(res, tree, sources, objects)
     static_kconfig(res, tree)
+    static_debian_config(res, tree)
+    static_allmodconfig(res, tree, sources)
 
 
 # --- ring ---------------------------------------------------------------------
@@ -326,7 +485,8 @@ def boot(res, scenario, tree, kunit, timeout):
 
 # Every KUnit suite of ours; virtio_net's runs only if init loaded the driver.
 KUNIT_SUITES = ("virtio_bus", "virtio_config", "virtio_ring", "virtio_ring_event_idx",
-                "virtio_ring_indirect", "virtio_ring_packed", "virtio_net")
+                "virtio_ring_indirect", "virtio_ring_packed", "virtqueue_api",
+                "virtqueue_api_index", "virtio_net")
 
 
 def report_kunit(res, result, layer="kunit"):

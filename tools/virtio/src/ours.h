@@ -30,7 +30,7 @@ static inline int ours_create(struct ours_dev *d, u64 features,
 {
 	struct vring_params p = {
 		.index = 0, .num = num, .align = 4, .dma_dev = &d->dma_dev,
-		.notify = notify, .callback = callback, .name = "vq0",
+		.notify = notify, .seed_callback = callback, .name = "vq0",
 		.priv = priv,
 	};
 
