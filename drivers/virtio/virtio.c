@@ -232,17 +232,22 @@ EXPORT_SYMBOL_GPL(virtio_config_read);
  *
  * A driver that uses its queues during probe (a disk's partition scan, say)
  * calls this first: the device may not be notified before DRIVER_OK
- * (VIRTIO 1.2 §3.1.1).  Otherwise the core sets DRIVER_OK after probe.
+ * (VIRTIO 1.2 §3.1.1).  Otherwise the core sets DRIVER_OK after probe.  A
+ * kick that came before is held back and sent from here.
  */
 void virtio_device_ready(struct virtio_device *vdev)
 {
 	u8 status = vdev->config->get_status(vdev);
+	struct virtqueue *vq;
 
 	if (WARN_ON(status & VIRTIO_CONFIG_S_DRIVER_OK))
 		return;
 	vdev->config->set_status(vdev, status | VIRTIO_CONFIG_S_DRIVER_OK);
 	/* Pairs with the acquire in the ring's notify check. */
 	smp_store_release(&vdev->ready, true);
+	/* Kicks that came too early (upstream drivers' probe) go out now. */
+	virtio_device_for_each_vq(vdev, vq)
+		vring_notify_deferred(vq);
 }
 EXPORT_SYMBOL_GPL(virtio_device_ready);
 

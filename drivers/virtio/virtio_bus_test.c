@@ -17,6 +17,7 @@
 #include <linux/completion.h>
 #include <linux/device.h>
 #include <linux/jiffies.h>
+#include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/sprintf.h>
 #include <linux/string.h>
@@ -76,6 +77,10 @@ struct vbt_driver {
 	unsigned int restore_calls;
 	u8 restore_status;	/* device status as restore saw it */
 	u64 restore_features;	/* vdev->features as restore saw them */
+	struct virtqueue *vq;	/* vbt_probe_kicks()'s */
+	unsigned int notifications;	/* seen by the device (vbt_on_notify) */
+	u8 notify_status;	/* device status at the last one */
+	u8 buf[16];
 };
 
 KUNIT_DEFINE_ACTION_WRAPPER(vbt_unregister, unregister_virtio_driver,
@@ -158,6 +163,48 @@ static int vbt_restore(struct virtio_device *vdev)
 	t->restore_status = vdev->config->get_status(vdev);
 	t->restore_features = vdev->features;
 	return 0;
+}
+
+/* A probe that posts a buffer and kicks, before DRIVER_OK. */
+static int vbt_probe_kicks(struct virtio_device *vdev)
+{
+	struct virtqueue_info info = { .name = "early" };
+	struct vbt_driver *t = to_vbt(vdev);
+	struct scatterlist sg;
+	int err;
+
+	t->probe_calls++;
+	err = virtio_find_vqs(vdev, 1, &t->vq, &info, NULL);
+	if (err)
+		return err;
+	sg_init_one(&sg, t->buf, sizeof(t->buf));
+	err = virtqueue_add_outbuf(t->vq, &sg, 1, t, GFP_KERNEL);
+	if (err) {
+		vdev->config->del_vqs(vdev);
+		return err;
+	}
+	virtqueue_kick(t->vq);
+	return 0;
+}
+
+static void vbt_remove_queue(struct virtio_device *vdev)
+{
+	struct vbt_driver *t = to_vbt(vdev);
+
+	t->remove_calls++;
+	virtio_reset_device(vdev);
+	while (virtqueue_detach_unused_buf(t->vq))
+		;
+	vdev->config->del_vqs(vdev);
+}
+
+static void vbt_on_notify(struct virtio_mock_device *m, unsigned int qidx,
+			  void *ctx)
+{
+	struct vbt_driver *t = ctx;
+
+	t->notifications++;
+	t->notify_status = virtio_mock_status(m);
 }
 
 /* A driver for @device/@vendor that lists no features; not registered. */
@@ -1035,6 +1082,27 @@ virtio_bus_test_freeze_leaves_a_driver_without_freeze_running(struct kunit *test
 	KUNIT_EXPECT_EQ(test, virtio_mock_status(m), VBT_S_DOK);
 }
 
+static void
+virtio_bus_test_kick_in_probe_reaches_the_device_at_driver_ok(struct kunit *test)
+{
+	struct vbt_driver *t = vbt_driver_new(test, VBT_DEV_A, VBT_VENDOR);
+	struct virtio_mock_params p = vbt_params(VBT_DEV_A, VBT_VENDOR, VBT_V1);
+
+	t->drv.probe = vbt_probe_kicks;
+	t->drv.remove = vbt_remove_queue;
+	vbt_driver_register(test, t);
+	p.num_queues = 1;
+	p.queue_size = 4;
+	p.on_notify = vbt_on_notify;
+	p.ctx = t;
+	vbt_device_new(test, &p);
+
+	KUNIT_ASSERT_EQ(test, t->probe_calls, 1U);
+	/* Not before DRIVER_OK (§3.1.1), but not lost either. */
+	KUNIT_EXPECT_EQ(test, t->notifications, 1U);
+	KUNIT_EXPECT_EQ(test, t->notify_status, VBT_S_DOK);
+}
+
 static struct kunit_case virtio_bus_test_cases[] = {
 	KUNIT_CASE(virtio_bus_test_matching_device_id_binds_driver),
 	KUNIT_CASE(virtio_bus_test_other_device_id_does_not_bind),
@@ -1076,6 +1144,7 @@ static struct kunit_case virtio_bus_test_cases[] = {
 	KUNIT_CASE(virtio_bus_test_scan_runs_once_the_device_is_ready),
 	KUNIT_CASE(virtio_bus_test_restore_renegotiates_before_the_driver_sets_up),
 	KUNIT_CASE(virtio_bus_test_freeze_leaves_a_driver_without_freeze_running),
+	KUNIT_CASE(virtio_bus_test_kick_in_probe_reaches_the_device_at_driver_ok),
 	{}
 };
 

@@ -146,6 +146,7 @@ struct vring_virtqueue {
 
 	bool broken;
 	bool shut_down;
+	bool notify_deferred;	/* kicked before DRIVER_OK: vring_notify_early() */
 	bool cb_enabled;	/* the driver wants callbacks */
 
 	unsigned int completed;	/* buffers handed back, for vring_interrupt */

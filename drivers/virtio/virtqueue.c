@@ -200,12 +200,46 @@ u32 __cold vring_used_len_clamp(struct vring_virtqueue *vvq, u32 len, u32 max)
 	return max;
 }
 
-/* vring_notify() before DRIVER_OK: a driver bug; the device is not told. */
+/*
+ * vring_notify() before DRIVER_OK, which the device may not be told of
+ * yet (§3.1.1).  Upstream drivers do it (virtio_balloon kicks its stats
+ * queue in probe, before virtio_device_ready()): the notification is held
+ * back and sent by vring_notify_deferred() once the device is ready.
+ */
 void __cold vring_notify_early(struct vring_virtqueue *vvq)
 {
-	WARN_ONCE(1, "%s: %s kicked before DRIVER_OK\n",
-		  dev_name(&vvq->vq.vdev->dev), vvq->vq.name);
+	WRITE_ONCE(vvq->notify_deferred, true);
+	/*
+	 * Our flag, then the device's readiness; virtio_device_ready() sets
+	 * them the other way round with a full barrier in between, so one
+	 * of us sees the other's write and the notification is not lost.
+	 */
+	smp_mb();
+	if (READ_ONCE(vvq->vq.vdev->ready))
+		vring_notify_deferred(&vvq->vq);
 }
+
+/**
+ * vring_notify_deferred - send a notification held back until DRIVER_OK
+ * @vq: the queue
+ *
+ * The core calls this for every queue once the device is DRIVER_OK (see
+ * vring_notify_early()).  At most one notification is sent, and one sent
+ * twice is harmless.
+ */
+void vring_notify_deferred(struct virtqueue *vq)
+{
+	struct vring_virtqueue *vvq = to_vvq(vq);
+
+	/* The device's readiness, then our flag: see vring_notify_early(). */
+	smp_mb();
+	if (!READ_ONCE(vvq->notify_deferred))
+		return;
+	WRITE_ONCE(vvq->notify_deferred, false);
+	if (!READ_ONCE(vvq->broken) && !vvq->notify(vq))
+		vring_break(vvq, "notification failed");
+}
+EXPORT_SYMBOL_GPL(vring_notify_deferred);
 
 /*
  * shutdown: the device has been reset and no longer touches the ring.

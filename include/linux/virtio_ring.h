@@ -70,6 +70,7 @@ void vring_del_virtqueue(struct virtqueue *vq);
 irqreturn_t vring_interrupt(int irq, void *vq);
 u64 vring_transport_features(void);
 void virtqueue_break(struct virtqueue *vq);
+void vring_notify_deferred(struct virtqueue *vq);
 
 dma_addr_t virtqueue_get_desc_addr(const struct virtqueue *vq);
 dma_addr_t virtqueue_get_avail_addr(const struct virtqueue *vq);
