@@ -8,8 +8,18 @@ command line, see guest/init).  Each boot gets a fresh 64 MiB raw disk image
 in BUILD, its serial console goes to BUILD/logs/<scenario>.log, and QEMU's
 QMP monitor listens on BUILD/qmp-<scenario>.sock: when the guest prints
 "VTEST HOST <action> <args...>" (HOST_ACTIONS: block_resize <bytes>,
-set_link <netdev> on|off), this script performs it there and logs a
-"qemu.py: host action ..." line; the guest polls for the effect.
+set_link <netdev> on|off, balloon <bytes>, send_key <qcode>), this script
+performs it there and logs a "qemu.py: host action ..." line; the guest
+polls for the effect.  A host check (HOST_CHECKS: balloon_stats
+<MemTotal kB>) is asked for the same way; its result is a "VTEST PASS/FAIL
+host-<check>" line in the log, counted like the guest's checks.  Requests
+are served one at a time, in order: the effect of one that the guest sees
+means the ones before it are done.
+
+A scenario with a rig (RIGS) has more devices, whose host side -- files,
+a daemon, checks of what the guest wrote -- the rig sets up before QEMU
+starts and checks after QEMU exited, again as "VTEST PASS/FAIL host-..."
+lines appended to the log.
 
 Library:
     import qemu
@@ -27,7 +37,9 @@ import hashlib
 import json
 import os
 import queue
+import re
 import select
+import shutil
 import socket
 import subprocess
 import sys
@@ -65,6 +77,7 @@ class Scenario:
     peer_mb: int = 0        # >0: two guests on a socket link sending each
                             # other this many MiB (boot_peers())
     memory: str = "1G"      # guest RAM
+    rig: str = ""           # a key of RIGS: more devices, with their host side
 
 
 @dataclasses.dataclass(frozen=True)
@@ -192,6 +205,11 @@ SCENARIOS = {s.name: s for s in (
     Scenario("arm64-pci", "blk,rng", guest="arm64"),
     Scenario("ppc64-legacy", "blk,rng", guest="ppc64", interface="legacy"),
     Scenario("ppc64-modern", "blk,rng", guest="ppc64"),
+    # The base tree's own virtio drivers (virtio_scsi, virtio_console,
+    # 9pnet_virtio, virtiofs, virtio_balloon, virtio_input), unmodified, on
+    # our core: UpstreamRig has the devices and the host's checks.
+    # ~3 minutes under TCG on a busy host, 100 s of them the boot.
+    Scenario("upstream", "upstream", rig="upstream", timeout=480),
     Scenario("demo", "demo"),
     Scenario("shell", "shell", interactive=True),
 )}
@@ -320,6 +338,14 @@ HOST_ACTIONS = {    # action -> function of its arguments giving a QMP command
     "block_resize": lambda size: ("block_resize", {"device": "disk0", "size": int(size)}),
     "set_link": lambda netdev, state: (
         "set_link", {"name": netdev, "up": {"on": True, "off": False}[state]}),
+    # The guest's RAM as the balloon should leave it (QEMU inflates or
+    # deflates the balloon by the difference).
+    "balloon": lambda size: ("balloon", {"value": int(size)}),
+    # A key pressed and released, e.g. "a": to the active input device
+    # that takes keys, the virtio keyboard once its driver is up.
+    "send_key": lambda qcode: ("input-send-event", {"events": [
+        {"type": "key", "data": {"down": down, "key": {"type": "qcode", "data": qcode}}}
+        for down in (True, False)]}),
 }
 
 
@@ -346,9 +372,66 @@ def qmp(path, command, arguments):
         return execute(command, arguments)
 
 
+# --- Host checks requested by the guest --------------------------------------
+
+BALLOON_ID = "balloon0"     # the virtio-balloon's QOM id (UpstreamRig)
+STATS_WAIT = 20             # seconds for fresh balloon stats, under TCG too
+
+
+def check_balloon_stats(qmp_path, mem_kb):
+    """None if the balloon's stats queue answers, else why not.
+
+    The driver queues its stats once at probe time, so QEMU's guest-stats
+    has a last-update already: fresh stats, after QEMU starts polling every
+    second, prove the round trip (QEMU gives the buffer back, the driver
+    fills and queues it again).  Their total memory must then be the
+    MemTotal the guest read (mem_kb): both are the guest's totalram pages.
+    """
+    path = f"/machine/peripheral/{BALLOON_ID}"
+
+    def stats():
+        return qmp(qmp_path, "qom-get", {"path": path, "property": "guest-stats"})
+
+    before = stats().get("last-update", 0)
+    qmp(qmp_path, "qom-set", {"path": path, "property": "guest-stats-polling-interval",
+                              "value": 1})
+    deadline = time.monotonic() + STATS_WAIT
+    while (got := stats()).get("last-update", 0) <= before:
+        if time.monotonic() > deadline:
+            if not before:
+                return (f"no stats within {STATS_WAIT} s, none since boot: the device "
+                        "never got the buffer the driver queues at probe time")
+            return f"no stats update within {STATS_WAIT} s (last-update {before})"
+        time.sleep(0.5)
+    total = got.get("stats", {}).get("stat-total-memory", -1)
+    if total != int(mem_kb) * 1024:
+        return f"stat-total-memory is {total}, the guest's MemTotal {mem_kb} kB"
+    return None
+
+
+HOST_CHECKS = {     # check -> function of the QMP socket and its arguments:
+    "balloon_stats": check_balloon_stats,    # None if it passed, else why not
+}
+
+
+def check_line(name, why):
+    """The log line of a host check: passed if why is None."""
+    if why is None:
+        return f"qemu.py: VTEST PASS {name}"
+    return f"qemu.py: VTEST FAIL {name}: {why}"
+
+
 def host_action(qmp_path, action, args):
-    """Perform a guest's host action; a console-log line saying how it went."""
+    """Perform a guest's host action or check; a console-log line saying how it went."""
     what = "qemu.py: host action " + " ".join((action, *args))
+    if action in HOST_CHECKS:
+        name = "host-" + action.replace("_", "-")
+        try:
+            return check_line(name, HOST_CHECKS[action](qmp_path, *args))
+        except (TypeError, ValueError):
+            return check_line(name, f"wrong arguments {' '.join(args)!r}")
+        except (OSError, RuntimeError) as e:
+            return check_line(name, f"QMP: {e}")
     try:
         cmd, arguments = HOST_ACTIONS[action](*args)
         qmp(qmp_path, cmd, arguments)
@@ -487,10 +570,11 @@ def prepare(scenario, build, kunit=False, kernel=None, initrd=None, append=()):
 
 
 class _Machine:
-    """One running QEMU of a boot: its console log, its host actions."""
+    """One running QEMU of a boot: its console log, its host actions, its rig."""
 
-    def __init__(self, scenario, build, cmd, accel_line, timeout, echo):
+    def __init__(self, scenario, build, cmd, accel_line, timeout, echo, rig=None):
         self.scenario = scenario
+        self.rig = rig
         self.cmd = cmd
         self.accel_line = accel_line
         self.timeout = max(timeout, scenario.timeout)
@@ -527,6 +611,8 @@ class _Machine:
         os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
         self.log = stack.enter_context(open(self.log_path, "w"))
         prefix = stack.enter_context(host_network(self.scenario))
+        if self.rig:
+            stack.enter_context(self.rig.running())
         self.cmd = [*prefix, *self.cmd]
         self.log.write("# " + " ".join(self.cmd) + "\n")
         self.emit(self.accel_line)
@@ -555,6 +641,9 @@ class _Machine:
         seconds = time.monotonic() - self.start_time
         if self.timed_out:
             self.log.write(f"qemu.py: killed QEMU after {seconds:.0f} s\n")
+        if self.rig:    # what the guest left on the host, now QEMU is gone
+            for line in self.rig.check("\n".join(self.lines)):
+                self.emit(line)
         with contextlib.suppress(FileNotFoundError):
             os.remove(self.qmp_path)
         return Boot(self.scenario.name, "\n".join(self.lines) + "\n", self.log_path,
@@ -642,15 +731,233 @@ def boot_peers(scenario, build, kunit=False, timeout=TIMEOUT, echo=False,
     return _run(machines, ready=lambda machine: listening(port))
 
 
+# --- The base tree's own drivers: the upstream scenario's rig -----------------
+
+VIRTIOFSD = "/usr/lib/qemu/virtiofsd"   # QEMU 7.2's C daemon (Debian's qemu-system-common)
+DAEMON_WAIT = 10    # seconds for virtiofsd to listen
+XFER_BYTES = 1 << 20    # each file and each serial transfer; small enough for TCG
+SCSI_BYTES = 8 << 20
+# (offset, length) in bytes of the guest's writes to the SCSI disk: none
+# aligned to a sector, so the guest's page cache reads, modifies and writes
+# whole blocks, one of them across a page, one at the end of the disk.
+SCSI_WRITES = ((511, 1), (4093, 7), ((1 << 20) + 100, 1000), (5000000, 4097),
+               (SCSI_BYTES - 1, 1))
+# What the guest tells the host about the data it sent: "vtest: upstream:
+# <key> <sha256>" (guest/tests/upstream.sh).
+UPSTREAM_SAID = re.compile(r"vtest: upstream: (\S+) ([0-9a-f]{64})\s*$")
+
+
+def memory_mb(size):
+    """QEMU's -m size ("1G", "512M") in MiB."""
+    units = {"M": 1, "G": 1024}
+    return int(size[:-1]) * units[size[-1].upper()]
+
+
+def unix_listening(path):
+    """Does a socket listen on path (/proc/net/unix, flag __SO_ACCEPTCON)?
+    Not by connecting: virtiofsd serves the first connection only."""
+    with open("/proc/net/unix") as f:
+        return any(len(fields) >= 8 and fields[-1] == path and int(fields[3], 16) & 0x10000
+                   for fields in (line.split() for line in f))
+
+
+def sha256_file(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+class UpstreamRig:
+    """The devices of the base tree's drivers, and their host side in BUILD/<scenario>.
+
+    virtio-scsi with an 8 MiB disk of random data; virtio-serial with a
+    console (hvc0) and two named ports into host files, one each way; 9p
+    and virtiofs shares holding a file of random data; a balloon and a
+    keyboard, driven through QMP by the guest's host actions and checks.
+    The guest checks what the host sent (sha256 sums on its command line);
+    check() checks, after the boot, what the guest sent: the files it wrote
+    through each device, and its writes to the disk image.
+    """
+
+    def __init__(self, scenario, build):
+        self.scenario = scenario
+        self.dir = os.path.join(build, scenario.name)
+        self.scsi = os.path.join(build, f"disk-{scenario.name}-scsi.img")
+        self.hvc = os.path.join(self.dir, "hvc0")
+        self.serial_out = os.path.join(self.dir, "serial-out")
+        # A pipe chardev reads <path>.in and writes <path>.out; QEMU 7.2's
+        # file chardev has no input-path.  A regular .in is read only while
+        # the guest has the port open, and its end closes the port (EOF).
+        self.serial_in = os.path.join(self.dir, "serial-in")
+        self.share_9p = os.path.join(self.dir, "9p")
+        self.share_fs = os.path.join(self.dir, "virtiofs")
+        self.fs_sock = os.path.join(self.dir, "virtiofsd.sock")
+        self.fs_log = os.path.join(self.dir, "virtiofsd.log")
+        self.marker = os.urandom(8).hex()
+
+    def prepare(self):
+        """Fresh host files; (QEMU arguments, kernel arguments)."""
+        shutil.rmtree(self.dir, ignore_errors=True)
+        for d in (self.share_9p, self.share_fs):
+            os.makedirs(d)
+        self.scsi_data = os.urandom(SCSI_BYTES)
+        with open(self.scsi, "wb") as f:
+            f.write(self.scsi_data)
+        shas = {}
+        for key, path in (("serial_in", self.serial_in + ".in"),
+                          ("9p", os.path.join(self.share_9p, "host.bin")),
+                          ("vfs", os.path.join(self.share_fs, "host.bin"))):
+            data = os.urandom(XFER_BYTES)
+            with open(path, "wb") as f:
+                f.write(data)
+            shas[key] = hashlib.sha256(data).hexdigest()
+        open(self.serial_in + ".out", "wb").close()
+        mem = self.scenario.memory
+        dev = lambda kind, *props: device(self.scenario, kind, *props)
+        args = (
+            "-device", dev("virtio-scsi", "id=scsi0", "num_queues=2"),
+            # QEMU writes through the host's page cache (cache=writeback),
+            # the one check() reads the image through after QEMU exited.
+            # Not id=sd0: that is QEMU's default SD card drive.
+            "-drive", f"file={self.scsi},if=none,id=scsihd0,format=raw",
+            "-device", "scsi-hd,drive=scsihd0,bus=scsi0.0",
+            "-device", dev("virtio-serial", "id=serial0"),
+            "-chardev", f"file,id=hvc,path={self.hvc}",
+            "-device", "virtconsole,chardev=hvc",
+            "-chardev", f"file,id=sout,path={self.serial_out}",
+            "-device", "virtserialport,chardev=sout,name=org.vtest.out",
+            "-chardev", f"pipe,id=sin,path={self.serial_in}",
+            "-device", "virtserialport,chardev=sin,name=org.vtest.in",
+            "-fsdev", f"local,id=fs9,path={self.share_9p},security_model=none",
+            "-device", dev("virtio-9p", "fsdev=fs9", "mount_tag=vtest9p"),
+            # vhost-user: virtiofsd maps the guest's RAM, so all of it is
+            # one shared memfd.  A modern-only device: no disable-legacy.
+            "-chardev", f"socket,id=vfs,path={self.fs_sock}",
+            "-device", "vhost-user-fs-pci,chardev=vfs,tag=vtestfs",
+            "-object", f"memory-backend-memfd,id=mem,size={mem},share=on",
+            "-numa", "node,memdev=mem",
+            "-device", dev("virtio-balloon", f"id={BALLOON_ID}"),
+            "-device", dev("virtio-keyboard", "id=kbd0"),
+        )
+        writes = ",".join(f"{off}:{size}" for off, size in SCSI_WRITES)
+        append = (f"vtest.xfer_bytes={XFER_BYTES}", f"vtest.scsi_bytes={SCSI_BYTES}",
+                  f"vtest.scsi_sha={hashlib.sha256(self.scsi_data).hexdigest()}",
+                  f"vtest.scsi_writes={writes}", f"vtest.hvc_marker={self.marker}",
+                  f"vtest.serial_in_sha={shas['serial_in']}", f"vtest.9p_sha={shas['9p']}",
+                  f"vtest.vfs_sha={shas['vfs']}", f"vtest.ram_mb={memory_mb(mem)}")
+        return args, append
+
+    @contextlib.contextmanager
+    def running(self):
+        """virtiofsd, listening on fs_sock before QEMU connects to it, for
+        the time of the boot; OSError if it does not come up."""
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(self.fs_sock)
+        with open(self.fs_log, "w") as log:
+            try:
+                proc = subprocess.Popen([VIRTIOFSD, f"--socket-path={self.fs_sock}",
+                                         "-o", f"source={self.share_fs}",
+                                         "-o", "sandbox=chroot"],
+                                        stdin=subprocess.DEVNULL, stdout=log,
+                                        stderr=subprocess.STDOUT)
+            except FileNotFoundError as e:
+                raise OSError(f"{VIRTIOFSD} missing: install qemu-system-common") from e
+        try:
+            deadline = time.monotonic() + DAEMON_WAIT
+            while not unix_listening(self.fs_sock):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    with open(self.fs_log) as log:
+                        said = log.read().strip().splitlines()[-1:]
+                    raise OSError(f"virtiofsd did not listen on {self.fs_sock} within "
+                                  f"{DAEMON_WAIT} s: {said}; log: {self.fs_log}")
+                time.sleep(0.1)
+            yield
+        finally:
+            # It exits by itself once QEMU hangs up; not if QEMU never came.
+            proc.terminate()
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def check(self, log):
+        """After the boot: the lines of the host checks of what the guest sent."""
+        said = {}
+        for line in log.splitlines():
+            if m := UPSTREAM_SAID.search(line):
+                said[m.group(1)] = m.group(2)
+        return [check_line(name, why) for name, why in (
+            ("host-scsi-writes", self.check_scsi(said)),
+            ("host-hvc0", self.check_hvc()),
+            ("host-serial-out", self.check_file(self.serial_out, said, "serial-out-sha")),
+            ("host-9p-write", self.check_file(
+                os.path.join(self.share_9p, "guest.bin"), said, "9p-write-sha")),
+            ("host-virtiofs-write", self.check_file(
+                os.path.join(self.share_fs, "guest.bin"), said, "vfs-write-sha")),
+        )]
+
+    def check_scsi(self, said):
+        """Each of the guest's SCSI_WRITES in the image, the sha256 it said;
+        every other byte as the host wrote it."""
+        with open(self.scsi, "rb") as f:
+            image = f.read()
+        if len(image) != SCSI_BYTES:
+            return f"the image has {len(image)} bytes, not {SCSI_BYTES}"
+        rest = bytearray(image)
+        for off, size in SCSI_WRITES:
+            want = said.get(f"scsi-write-{off}")
+            if want is None:
+                return f"the guest said no sha256 of its write at {off} (scsi-write-{off})"
+            got = hashlib.sha256(image[off:off + size]).hexdigest()
+            if got != want:
+                return f"{size} bytes at {off}: sha256 {got}, the guest wrote {want}"
+            rest[off:off + size] = self.scsi_data[off:off + size]
+        if rest != self.scsi_data:
+            first = next(i for i in range(SCSI_BYTES) if rest[i] != self.scsi_data[i])
+            return f"byte {first} changed, outside the guest's writes"
+        return None
+
+    def check_hvc(self):
+        try:
+            with open(self.hvc, "rb") as f:
+                text = f.read()
+        except FileNotFoundError:
+            return f"no {self.hvc}"
+        if f"vtest-hvc0 {self.marker}".encode() not in text:
+            return f"{self.hvc} ({len(text)} bytes) lacks 'vtest-hvc0 {self.marker}'"
+        return None
+
+    @staticmethod
+    def check_file(path, said, key):
+        want = said.get(key)
+        if want is None:
+            return f"the guest said no sha256 of what it wrote ({key})"
+        if not os.path.exists(path):
+            return f"no {path}"
+        size = os.path.getsize(path)
+        if size != XFER_BYTES:
+            return f"{path} has {size} bytes, the guest wrote {XFER_BYTES}"
+        got = sha256_file(path)
+        if got != want:
+            return f"{path} has sha256 {got}, the guest wrote {want}"
+        return None
+
+
+RIGS = {"upstream": UpstreamRig}
+
+
 def boot(scenario, build, kunit=False, timeout=TIMEOUT, echo=False,
          kernel=None, initrd=None):
     """Boot scenario non-interactively and return a Boot with its console log.
 
     The guest's host actions are performed as their lines come, each result
-    logged as a "qemu.py: host action ..." line (also in Boot.log).
+    logged as a "qemu.py: host action ..." line (also in Boot.log); a rig's
+    host checks follow the guest's output.
     """
-    cmd, accel = prepare(scenario, build, kunit, kernel, initrd)
-    return _run([_Machine(scenario, build, cmd, accel, timeout, echo)])[0]
+    rig = RIGS[scenario.rig](scenario, build) if scenario.rig else None
+    args, append = rig.prepare() if rig else ((), ())
+    cmd, accel = prepare(scenario, build, kunit, kernel, initrd, append)
+    return _run([_Machine(scenario, build, [*cmd, *args], accel, timeout, echo, rig)])[0]
 
 
 def boot_all(scenario, build, kunit=False, timeout=TIMEOUT, echo=False,
@@ -694,7 +1001,7 @@ def main():
             return interactive(scenario, args.build, args.kunit, args.kernel, args.initrd)
         results = boot_all(scenario, args.build, args.kunit, args.timeout,
                            echo=not args.quiet, kernel=args.kernel, initrd=args.initrd)
-    except FileNotFoundError as e:
+    except OSError as e:    # a missing kernel, tap bridge or daemon
         print(f"qemu.py: {e}", file=sys.stderr)
         return 2
     bad = False
