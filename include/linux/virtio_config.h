@@ -479,6 +479,22 @@ static inline bool virtio_get_shm_region(struct virtio_device *vdev,
 	return vdev->config->get_shm_region(vdev, region, id);
 }
 
+/**
+ * virtio_bus_name - name of the device the transport sits on
+ * @vdev: the device
+ *
+ * Extension (Linux 6.12), for messages and sysfs names: the PCI function
+ * or platform device, or "virtio" for a transport that names none.
+ *
+ * Return: a string that lives as long as @vdev.
+ */
+static inline const char *virtio_bus_name(struct virtio_device *vdev)
+{
+	if (!vdev->config->bus_name)
+		return "virtio";
+	return vdev->config->bus_name(vdev);
+}
+
 /*
  * Extension (Linux 6.12): the CPU type of a config field (u8, u16, u32 or
  * u64), to read it into with virtio_cread().  A field of struct
