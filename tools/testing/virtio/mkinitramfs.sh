@@ -57,6 +57,9 @@ if [ "$GUEST" = x86_64 ]; then
 	for f in "$ETHTOOL" $(ldd "$ETHTOOL" | grep -o '/[^ ]*'); do
 		install -D "$f" "$ROOT$f"
 	done
+	# AF_ALG by driver name, for the virtio-crypto checks.
+	gcc -static -O2 -Wall -Wextra -Werror -o "$ROOT/usr/bin/afalg" \
+		"$HERE/guest/afalg.c" || die "cannot build guest/afalg.c"
 	install -m 0755 "$HERE/guest/init" "$ROOT/init"
 	install -m 0644 "$HERE"/guest/tests/*.sh "$ROOT/tests/"
 else
