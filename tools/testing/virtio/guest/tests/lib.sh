@@ -41,6 +41,17 @@ wait_gone() {
 	done
 }
 
+# Up to $1 s of tries of the rest, 0.2 s apart; its output on success.
+retry_s() {
+	_n=$(($1 * 5))
+	shift
+	until "$@"; do
+		_n=$((_n - 1))
+		[ $_n -gt 0 ] || return 1
+		usleep 200000
+	done
+}
+
 sha() { sha256sum | cut -d' ' -f1; }
 
 # The name (virtioN) of the virtio device behind block device $1.

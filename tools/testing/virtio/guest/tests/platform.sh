@@ -11,17 +11,6 @@
 
 say() { echo "vtest: platform: $1 $2" >&2; }
 
-# Up to $1 s of tries of the rest, 0.2 s apart.
-retry_s() {
-	_n=$(($1 * 5))
-	shift
-	until "$@"; do
-		_n=$((_n - 1))
-		[ $_n -gt 0 ] || return 1
-		usleep 200000
-	done
-}
-
 random() { dd if=/dev/urandom of="$1" bs="$2" count=1 iflag=fullblock 2>/dev/null; }
 
 # write_at DEV OFF:LEN KEY: LEN random bytes at byte OFF of DEV, past the

@@ -29,17 +29,6 @@ wait_s() {
 	done
 }
 
-# Up to $1 s of tries of the rest, 0.2 s apart; its output on success.
-retry_s() {
-	_n=$(($1 * 5))
-	shift
-	until "$@"; do
-		_n=$((_n - 1))
-		[ $_n -gt 0 ] || return 1
-		usleep 200000
-	done
-}
-
 # The driver bound to virtio device $1 (virtioN).
 driver_of() { basename "$(readlink "/sys/bus/virtio/devices/$1/driver")"; }
 
