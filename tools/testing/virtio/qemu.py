@@ -76,7 +76,7 @@ class Scenario:
     timeout: int = 0        # seconds the boot may take, if more than the caller's
     peer_mb: int = 0        # >0: two guests on a socket link sending each
                             # other this many MiB (boot_peers())
-    memory: str = "1G"      # guest RAM
+    memory: str = "1G"      # QEMU's -m: guest RAM [,slots=N,maxmem=M]
     rig: str = ""           # a key of RIGS: more devices, with their host side
 
 
@@ -761,9 +761,13 @@ SCSI_BYTES = 8 << 20
 # whole blocks, one of them across a page, one at the end of the disk.
 SCSI_WRITES = ((511, 1), (4093, 7), ((1 << 20) + 100, 1000), (5000000, 4097),
                (SCSI_BYTES - 1, 1))
-# What the guest tells the host about the data it sent: "vtest: upstream:
-# <key> <sha256>" (guest/tests/upstream.sh).
-UPSTREAM_SAID = re.compile(r"vtest: upstream: (\S+) ([0-9a-f]{64})\s*$")
+
+
+def guest_said(log, test):
+    """What a rig's guest test told the host of the data it sent, as lines
+    "vtest: <test>: <key> <sha256>" (guest/tests/<test>.sh): {key: sha256}."""
+    said = re.compile(rf"vtest: {test}: (\S+) ([0-9a-f]{{64}})\s*$")
+    return {m.group(1): m.group(2) for m in map(said.search, log.splitlines()) if m}
 
 
 def memory_mb(size):
@@ -901,10 +905,7 @@ class UpstreamRig:
 
     def check(self, log):
         """After the boot: the lines of the host checks of what the guest sent."""
-        said = {}
-        for line in log.splitlines():
-            if m := UPSTREAM_SAID.search(line):
-                said[m.group(1)] = m.group(2)
+        said = guest_said(log, "upstream")
         return [check_line(name, why) for name, why in (
             ("host-scsi-writes", self.check_scsi(said)),
             ("host-hvc0", self.check_hvc()),
@@ -968,7 +969,8 @@ PMEM_BYTES = 16 << 20
 IOMMU_DISK_BYTES = 8 << 20
 VMEM_BYTES = 512 << 20      # the virtio-mem device's most; it starts with none
 # (offset, length) of the guest's writes: to /dev/pmem0, to the disk behind
-# the IOMMU (guest/tests/platform.sh, told by vtest.*_write).
+# the IOMMU (guest/tests/platform.sh, told by vtest.*_write).  Each offset
+# a multiple of its length: dd seeks in blocks of the length, O_DIRECT.
 PMEM_WRITE = (4 << 20, 1 << 20)
 IOMMU_WRITE = (1 << 20, 1 << 20)
 
@@ -1029,10 +1031,7 @@ class PlatformRig:
         yield
 
     def check(self, log):
-        said = {}
-        for line in log.splitlines():
-            if m := PLATFORM_SAID.search(line):
-                said[m.group(1)] = m.group(2)
+        said = guest_said(log, "platform")
         return [check_line("host-pmem-write", self.check_write(
                     self.pmem, PMEM_WRITE, said.get("pmem-write-sha"))),
                 check_line("host-iommu-write", self.check_write(
@@ -1055,8 +1054,6 @@ class PlatformRig:
             return f"{path} changed outside the guest's write"
         return None
 
-
-PLATFORM_SAID = re.compile(r"vtest: platform: (\S+) ([0-9a-f]{64})\s*$")
 
 RIGS = {"upstream": UpstreamRig, "platform": PlatformRig}
 

@@ -54,6 +54,9 @@ retry_s() {
 
 sha() { sha256sum | cut -d' ' -f1; }
 
+# random FILE SIZE: SIZE bytes from /dev/urandom.
+random() { dd if=/dev/urandom of="$1" bs="$2" count=1 iflag=fullblock 2>/dev/null; }
+
 # The name (virtioN) of the virtio device behind block device $1.
 virtio_dev_of() { basename "$(readlink "/sys/block/$1/device")"; }
 
@@ -77,8 +80,7 @@ disk_io() {
 			break
 		fi
 	done
-	dd if=/dev/urandom of=/tmp/pattern bs="$size" count=1 \
-		iflag=fullblock 2>/dev/null || { echo "no random data"; return 1; }
+	random /tmp/pattern "$size" || { echo "no random data"; return 1; }
 	want=$(sha </tmp/pattern)
 	# shellcheck disable=SC2086
 	dd if=/tmp/pattern of="$dev" bs=$bs seek=$((off / bs)) \

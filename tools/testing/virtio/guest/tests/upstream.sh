@@ -44,9 +44,6 @@ virtio_above() {
 	return 1
 }
 
-# random FILE SIZE: SIZE bytes from /dev/urandom.
-random() { dd if=/dev/urandom of="$1" bs="$2" count=1 iflag=fullblock 2>/dev/null; }
-
 # --- Binding: init loaded each driver by its device's modalias -------------
 
 unbound=
