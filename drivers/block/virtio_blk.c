@@ -101,8 +101,10 @@ static blk_status_t virtblk_queue_rq(struct blk_mq_hw_ctx *hctx,
 				     const struct blk_mq_queue_data *bd)
 {
 	struct virtblk_vq *bvq = hctx->driver_data;
-	struct virtio_device *vdev = bvq->vq->vdev;
+	struct virtio_blk *vblk = hctx->queue->queuedata;
+	struct virtio_device *vdev = vblk->vdev;
 	struct request *req = bd->rq;
+	struct virtqueue *vq;
 	struct virtblk_req *vbr = blk_mq_rq_to_pdu(req);
 	unsigned int nsegs, out = 1, in = 1;
 	unsigned long flags;
@@ -150,7 +152,9 @@ static blk_status_t virtblk_queue_rq(struct blk_mq_hw_ctx *hctx,
 	blk_mq_start_request(req);
 
 	spin_lock_irqsave(&bvq->lock, flags);
-	err = bvq->vq->vq_ops->add_buf(bvq->vq, vbr->sg, out, in, vbr);
+	vq = bvq->vq;
+	/* No queue: the device did not come back from a reset. */
+	err = vq ? vq->vq_ops->add_buf(vq, vbr->sg, out, in, vbr) : -EIO;
 	if (err == -ENOSPC) {
 		/*
 		 * Stopped under the lock, so the completion that frees ring
@@ -158,9 +162,9 @@ static blk_status_t virtblk_queue_rq(struct blk_mq_hw_ctx *hctx,
 		 * requests of this batch must reach the device regardless.
 		 */
 		blk_mq_stop_hw_queue(hctx);
-		bvq->vq->vq_ops->kick(bvq->vq);
+		vq->vq_ops->kick(vq);
 	} else if (!err && bd->last) {
-		bvq->vq->vq_ops->kick(bvq->vq);
+		vq->vq_ops->kick(vq);
 	}
 	spin_unlock_irqrestore(&bvq->lock, flags);
 
@@ -182,7 +186,8 @@ static void virtblk_commit_rqs(struct blk_mq_hw_ctx *hctx)
 	unsigned long flags;
 
 	spin_lock_irqsave(&bvq->lock, flags);
-	bvq->vq->vq_ops->kick(bvq->vq);
+	if (bvq->vq)
+		bvq->vq->vq_ops->kick(bvq->vq);
 	spin_unlock_irqrestore(&bvq->lock, flags);
 }
 
@@ -199,16 +204,18 @@ static enum blk_eh_timer_return virtblk_timeout(struct request *req)
 	struct virtblk_req *vbr = blk_mq_rq_to_pdu(req);
 	unsigned long flags;
 
+	spin_lock_irqsave(&bvq->lock, flags);
 	/* A working device may just be slow: only give up on a broken one. */
-	if (!virtqueue_is_broken(bvq->vq))
+	if (bvq->vq && !virtqueue_is_broken(bvq->vq)) {
+		spin_unlock_irqrestore(&bvq->lock, flags);
 		return BLK_EH_RESET_TIMER;
+	}
 
 	/*
 	 * A broken queue returns nothing, so this request would hang.  The
-	 * lock orders us against virtblk_done(): whoever moves the request
-	 * out of MQ_RQ_IN_FLIGHT first completes it.
+	 * lock orders us against virtblk_done() and virtblk_del_vqs():
+	 * whoever moves the request out of MQ_RQ_IN_FLIGHT first owns it.
 	 */
-	spin_lock_irqsave(&bvq->lock, flags);
 	if (blk_mq_rq_state(req) == MQ_RQ_IN_FLIGHT) {
 		vbr->result = BLK_STS_IOERR;
 		blk_mq_complete_request(req);
@@ -256,7 +263,14 @@ static void virtblk_name_disk(char *name, unsigned int index)
 	*name = '\0';
 }
 
-static int virtblk_init_vqs(struct virtio_blk *vblk)
+/*
+ * Set up the requestqs (§5.2.2: requestq1..N, N = num_queues with
+ * VIRTIO_BLK_F_MQ) into vblk->vqs, which lives as long as the disk: blk-mq's
+ * hardware contexts point into it.  At probe it is allocated for as many
+ * queues as the device has, up to one per CPU; on restore the device must
+ * still have that many.
+ */
+static int virtblk_find_vqs(struct virtio_blk *vblk)
 {
 	struct virtio_device *vdev = vblk->vdev;
 	struct virtqueue_info *info;
@@ -265,22 +279,33 @@ static int virtblk_init_vqs(struct virtio_blk *vblk)
 	u16 num_queues = 1;
 	int err = -ENOMEM;
 
-	/* §5.2.2: requestq1..N, N = num_queues with VIRTIO_BLK_F_MQ. */
 	virtio_cread_feature(vdev, VIRTIO_BLK_F_MQ, struct virtio_blk_config,
 			     num_queues, &num_queues);
 	/* More queues than CPUs would never be used. */
 	nvqs = clamp_t(unsigned int, num_queues, 1, nr_cpu_ids);
+	if (vblk->vqs && nvqs < vblk->num_vqs) {
+		dev_err(&vdev->dev, "device has %u queues now, %u before\n",
+			nvqs, vblk->num_vqs);
+		return -ENODEV;
+	}
+	if (!vblk->vqs) {
+		vblk->vqs = kcalloc(nvqs, sizeof(*vblk->vqs), GFP_KERNEL);
+		if (!vblk->vqs)
+			return -ENOMEM;
+		vblk->num_vqs = nvqs;
+		for (i = 0; i < nvqs; i++) {
+			spin_lock_init(&vblk->vqs[i].lock);
+			snprintf(vblk->vqs[i].name, sizeof(vblk->vqs[i].name),
+				 "requestq%u", i + 1);
+		}
+	}
+	nvqs = vblk->num_vqs;
 
-	vblk->vqs = kcalloc(nvqs, sizeof(*vblk->vqs), GFP_KERNEL);
 	info = kcalloc(nvqs, sizeof(*info), GFP_KERNEL);
 	vqs = kcalloc(nvqs, sizeof(*vqs), GFP_KERNEL);
-	if (!vblk->vqs || !info || !vqs)
+	if (!info || !vqs)
 		goto out;
-
 	for (i = 0; i < nvqs; i++) {
-		spin_lock_init(&vblk->vqs[i].lock);
-		snprintf(vblk->vqs[i].name, sizeof(vblk->vqs[i].name),
-			 "requestq%u", i + 1);
 		info[i].name = vblk->vqs[i].name;
 		info[i].seed_callback = virtblk_done;
 	}
@@ -293,36 +318,35 @@ static int virtblk_init_vqs(struct virtio_blk *vblk)
 	}
 	for (i = 0; i < nvqs; i++)
 		vblk->vqs[i].vq = vqs[i];
-	vblk->num_vqs = nvqs;
-
 out:
 	kfree(vqs);
 	kfree(info);
-	if (err) {
-		kfree(vblk->vqs);
-		vblk->vqs = NULL;
-	}
 	return err;
 }
 
-/* Reset the device, then take back and free its queues. */
-static void virtblk_del_vqs(struct virtio_blk *vblk)
+/*
+ * Reset the device, then take back and free its queues.  A request still
+ * on a ring is requeued when @requeue (it runs again once the queues are
+ * back, virtblk_restore()), and otherwise only its token is dropped: at
+ * remove nothing is in flight, del_gendisk() waited for it, and a request
+ * of a disk that was never live was failed by virtblk_timeout().
+ */
+static void virtblk_del_vqs(struct virtio_blk *vblk, bool requeue)
 {
+	struct virtblk_req *vbr;
 	unsigned int i;
 
 	virtio_reset_device(vblk->vdev);
 	for (i = 0; i < vblk->num_vqs; i++) {
 		struct virtblk_vq *bvq = &vblk->vqs[i];
 
-		/*
-		 * Any request still on the ring was already failed by
-		 * virtblk_timeout() (the disk is gone or was never live, so
-		 * nothing is in flight): its token is only dropped here.
-		 */
 		spin_lock_irq(&bvq->lock);
 		bvq->vq->vq_ops->shutdown(bvq->vq);
-		while (bvq->vq->vq_ops->detach_unused_buf(bvq->vq))
-			;
+		while ((vbr = bvq->vq->vq_ops->detach_unused_buf(bvq->vq)))
+			if (requeue)
+				blk_mq_requeue_request(blk_mq_rq_from_pdu(vbr),
+						       false);
+		bvq->vq = NULL;
 		spin_unlock_irq(&bvq->lock);
 	}
 	vblk->vdev->config->del_vqs(vblk->vdev);
@@ -416,9 +440,9 @@ static int virtblk_probe(struct virtio_device *vdev)
 		goto out_free_vblk;
 	vblk->index = err;
 
-	err = virtblk_init_vqs(vblk);
+	err = virtblk_find_vqs(vblk);
 	if (err)
-		goto out_free_index;
+		goto out_free_vqs;
 
 	err = virtblk_read_config(vblk, &lim);
 	if (err)
@@ -473,9 +497,9 @@ out_put_disk:
 out_free_tags:
 	blk_mq_free_tag_set(&vblk->tag_set);
 out_del_vqs:
-	virtblk_del_vqs(vblk);
+	virtblk_del_vqs(vblk, false);
+out_free_vqs:
 	kfree(vblk->vqs);
-out_free_index:
 	ida_free(&virtblk_index_ida, vblk->index);
 out_free_vblk:
 	kfree(vblk);
@@ -488,7 +512,7 @@ static void virtblk_remove(struct virtio_device *vdev)
 
 	/* Waits for every request, so nothing is in flight afterwards. */
 	del_gendisk(vblk->disk);
-	virtblk_del_vqs(vblk);
+	virtblk_del_vqs(vblk, false);
 	put_disk(vblk->disk);
 	blk_mq_free_tag_set(&vblk->tag_set);
 	ida_free(&virtblk_index_ida, vblk->index);
@@ -504,6 +528,41 @@ static void virtblk_config_changed(struct virtio_device *vdev)
 	/* A resize: the only change of §5.2.4 this driver acts on. */
 	virtio_cread(vdev, struct virtio_blk_config, capacity, &capacity);
 	set_capacity_and_notify(vblk->disk, capacity);
+}
+
+/*
+ * Suspend: no new request reaches the device, the device is reset and what
+ * it had not finished goes back to the block layer's requeue list.  Unlike
+ * waiting for the requests in flight, this cannot hang on a device that
+ * stopped answering, and a request the device completed just before the
+ * reset runs once more on restore, which is harmless for a read, a write
+ * of the same data or a flush.
+ */
+static int virtblk_freeze(struct virtio_device *vdev)
+{
+	struct virtio_blk *vblk = vdev->priv;
+
+	blk_mq_quiesce_queue(vblk->disk->queue);
+	virtblk_del_vqs(vblk, true);
+	return 0;
+}
+
+static int virtblk_restore(struct virtio_device *vdev)
+{
+	struct virtio_blk *vblk = vdev->priv;
+	struct request_queue *q = vblk->disk->queue;
+	int err;
+
+	err = virtblk_find_vqs(vblk);
+	if (err) {
+		/* Fail what waits, and what comes, rather than hang it. */
+		blk_mark_disk_dead(vblk->disk);
+	} else {
+		virtio_device_ready(vdev);
+	}
+	blk_mq_unquiesce_queue(q);
+	blk_mq_kick_requeue_list(q);
+	return err;
 }
 
 static const unsigned int virtblk_features[] = {
@@ -529,6 +588,8 @@ static struct virtio_driver virtblk_driver = {
 	.probe			= virtblk_probe,
 	.remove			= virtblk_remove,
 	.config_changed		= virtblk_config_changed,
+	.freeze			= virtblk_freeze,
+	.restore		= virtblk_restore,
 };
 
 static int __init virtblk_init(void)

@@ -124,6 +124,7 @@ struct vnet_info {
 	struct vnet_rq *rq;
 	struct vnet_sq *sq;
 	struct virtqueue *cvq;
+	unsigned int dev_pairs;		/* queue pairs the device has */
 	unsigned int max_pairs;		/* queue pairs set up */
 	unsigned int cur_pairs;		/* in use; changed under RTNL */
 	bool ctrl_rx;			/* CTRL_VQ and CTRL_RX */
@@ -148,6 +149,7 @@ struct vnet_info {
 	struct work_struct rx_mode_work;
 
 	unsigned long broken;		/* bit 0: a virtqueue broke */
+	bool frozen;			/* down for a suspend; under RTNL */
 };
 
 static void vnet_rx_count(struct vnet_rq *rq, unsigned int i, u64 n)
@@ -882,7 +884,11 @@ static int vnet_open(struct net_device *dev)
 
 static int vnet_stop(struct net_device *dev)
 {
-	vnet_down(netdev_priv(dev));
+	struct vnet_info *vi = netdev_priv(dev);
+
+	/* Frozen, it went down already (vnet_freeze()). */
+	if (!vi->frozen)
+		vnet_down(vi);
 	return 0;
 }
 
@@ -1240,26 +1246,20 @@ static const struct ethtool_ops vnet_ethtool_ops = {
 /* --- probe and remove ---------------------------------------------------- */
 
 /*
- * §5.1.2: receiveq1, transmitq1, ..., receiveqN, transmitqN, then the
- * controlq.  The device has @dev_pairs pairs; only the first max_pairs are
- * set up (a NULL name skips a queue).
+ * The queue pairs' state, which outlives the virtqueues over a suspend:
+ * NAPI instances and counters.
  */
-static int vnet_init_vqs(struct vnet_info *vi, unsigned int dev_pairs)
+static int vnet_alloc_queues(struct vnet_info *vi)
 {
-	struct virtio_device *vdev = vi->vdev;
-	bool ctrl = virtio_has_feature(vdev, VIRTIO_NET_F_CTRL_VQ);
-	unsigned int i, nvqs = 2 * dev_pairs + ctrl;
-	struct virtqueue_info *info;
-	struct virtqueue **vqs;
-	int err = -ENOMEM;
+	unsigned int i;
 
 	vi->rq = kcalloc(vi->max_pairs, sizeof(*vi->rq), GFP_KERNEL);
 	vi->sq = kcalloc(vi->max_pairs, sizeof(*vi->sq), GFP_KERNEL);
-	info = kvcalloc(nvqs, sizeof(*info), GFP_KERNEL);
-	vqs = kvcalloc(nvqs, sizeof(*vqs), GFP_KERNEL);
-	if (!vi->rq || !vi->sq || !info || !vqs)
-		goto out;
-
+	if (!vi->rq || !vi->sq) {
+		kfree(vi->rq);
+		kfree(vi->sq);
+		return -ENOMEM;
+	}
 	for (i = 0; i < vi->max_pairs; i++) {
 		struct vnet_rq *rq = &vi->rq[i];
 		struct vnet_sq *sq = &vi->sq[i];
@@ -1272,16 +1272,53 @@ static int vnet_init_vqs(struct vnet_info *vi, unsigned int dev_pairs)
 		u64_stats_init(&sq->syncp);
 		snprintf(rq->name, sizeof(rq->name), "input.%u", i);
 		snprintf(sq->name, sizeof(sq->name), "output.%u", i);
-		info[2 * i].name = rq->name;
-		info[2 * i].seed_callback = vnet_rx_done;
-		info[2 * i + 1].name = sq->name;
-		info[2 * i + 1].seed_callback = vnet_tx_done;
 		/* Before the queues exist, whose callbacks schedule them. */
 		netif_napi_add(vi->dev, &rq->napi, vnet_rx_poll);
 		netif_napi_add_tx(vi->dev, &sq->napi, vnet_tx_poll);
 	}
+	return 0;
+}
+
+static void vnet_free_queues(struct vnet_info *vi)
+{
+	unsigned int i;
+
+	for (i = 0; i < vi->max_pairs; i++) {
+		__netif_napi_del(&vi->rq[i].napi);
+		__netif_napi_del(&vi->sq[i].napi);
+	}
+	synchronize_net();
+	kfree(vi->rq);
+	kfree(vi->sq);
+}
+
+/*
+ * §5.1.2: receiveq1, transmitq1, ..., receiveqN, transmitqN, then the
+ * controlq.  The device has dev_pairs pairs; only the first max_pairs are
+ * set up (a NULL name skips a queue).
+ */
+static int vnet_find_vqs(struct vnet_info *vi)
+{
+	struct virtio_device *vdev = vi->vdev;
+	bool ctrl = virtio_has_feature(vdev, VIRTIO_NET_F_CTRL_VQ);
+	unsigned int i, nvqs = 2 * vi->dev_pairs + ctrl;
+	struct virtqueue_info *info;
+	struct virtqueue **vqs;
+	int err = -ENOMEM;
+
+	info = kvcalloc(nvqs, sizeof(*info), GFP_KERNEL);
+	vqs = kvcalloc(nvqs, sizeof(*vqs), GFP_KERNEL);
+	if (!info || !vqs)
+		goto out;
+
+	for (i = 0; i < vi->max_pairs; i++) {
+		info[2 * i].name = vi->rq[i].name;
+		info[2 * i].seed_callback = vnet_rx_done;
+		info[2 * i + 1].name = vi->sq[i].name;
+		info[2 * i + 1].seed_callback = vnet_tx_done;
+	}
 	/* The pairs not set up keep their indices, for the controlq's sake. */
-	for (i = 2 * vi->max_pairs; i < 2 * dev_pairs; i++)
+	for (i = 2 * vi->max_pairs; i < 2 * vi->dev_pairs; i++)
 		info[i].keep_index = true;
 	if (ctrl) {
 		info[nvqs - 1].name = "control";
@@ -1292,11 +1329,6 @@ static int vnet_init_vqs(struct vnet_info *vi, unsigned int dev_pairs)
 	if (err) {
 		dev_err(&vdev->dev, "cannot set up %u virtqueues: %d\n",
 			nvqs, err);
-		for (i = 0; i < vi->max_pairs; i++) {
-			__netif_napi_del(&vi->rq[i].napi);
-			__netif_napi_del(&vi->sq[i].napi);
-		}
-		synchronize_net();
 		goto out;
 	}
 	for (i = 0; i < vi->max_pairs; i++) {
@@ -1307,16 +1339,10 @@ static int vnet_init_vqs(struct vnet_info *vi, unsigned int dev_pairs)
 out:
 	kvfree(vqs);
 	kvfree(info);
-	if (err) {
-		kfree(vi->rq);
-		kfree(vi->sq);
-		vi->rq = NULL;
-		vi->sq = NULL;
-	}
 	return err;
 }
 
-/* Reset the device, take every buffer back, free the queues. */
+/* Reset the device, take every buffer back, delete the virtqueues. */
 static void vnet_del_vqs(struct vnet_info *vi)
 {
 	unsigned int i;
@@ -1335,8 +1361,7 @@ static void vnet_del_vqs(struct vnet_info *vi)
 			dev_kfree_skb(buf);
 		if (rq->frag.page)
 			put_page(rq->frag.page);
-		__netif_napi_del(&rq->napi);
-		__netif_napi_del(&sq->napi);
+		rq->frag.page = NULL;
 	}
 	if (vi->cvq) {
 		vi->cvq->vq_ops->shutdown(vi->cvq);
@@ -1345,9 +1370,6 @@ static void vnet_del_vqs(struct vnet_info *vi)
 		vi->cmd_late = NULL;
 	}
 	vi->vdev->config->del_vqs(vi->vdev);
-	synchronize_net();
-	kfree(vi->rq);
-	kfree(vi->sq);
 }
 
 /* The header's size and the receive flags we honour, from the features. */
@@ -1500,6 +1522,7 @@ static int vnet_probe(struct virtio_device *vdev)
 	vi = netdev_priv(dev);
 	vi->vdev = vdev;
 	vi->dev = dev;
+	vi->dev_pairs = dev_pairs;
 	vi->max_pairs = pairs;
 	vi->cur_pairs = 1;
 	/* vnet_validate_features() saw to the controlq these need. */
@@ -1514,9 +1537,12 @@ static int vnet_probe(struct virtio_device *vdev)
 	vdev->priv = vi;
 
 	vnet_setup_netdev(vi);
-	err = vnet_init_vqs(vi, dev_pairs);
+	err = vnet_alloc_queues(vi);
 	if (err)
 		goto out_free;
+	err = vnet_find_vqs(vi);
+	if (err)
+		goto out_free_queues;
 	err = vnet_setup_rx(vi);
 	if (err)
 		goto out_del_vqs;
@@ -1558,6 +1584,8 @@ static int vnet_probe(struct virtio_device *vdev)
 
 out_del_vqs:
 	vnet_del_vqs(vi);
+out_free_queues:
+	vnet_free_queues(vi);
 out_free:
 	free_netdev(dev);
 	return err;
@@ -1572,8 +1600,69 @@ static void vnet_remove(struct virtio_device *vdev)
 	unregister_netdev(dev);
 	/* No ndo runs any more, but the last one may have queued this. */
 	cancel_work_sync(&vi->rx_mode_work);
-	vnet_del_vqs(vi);
+	if (!vi->frozen)
+		vnet_del_vqs(vi);
+	vnet_free_queues(vi);
 	free_netdev(dev);
+}
+
+/*
+ * Suspend: detached, the stack sends nothing and no ndo or ethtool call
+ * reaches the device; then NAPI stops, the device is reset and every
+ * buffer comes back.  Packets in flight are lost, as on real hardware.
+ */
+static int vnet_freeze(struct virtio_device *vdev)
+{
+	struct vnet_info *vi = vdev->priv;
+	struct net_device *dev = vi->dev;
+
+	rtnl_lock();
+	netif_device_detach(dev);
+	if (netif_running(dev))
+		vnet_down(vi);
+	vi->frozen = true;
+	rtnl_unlock();
+	cancel_work_sync(&vi->rx_mode_work);
+	vnet_del_vqs(vi);
+	return 0;
+}
+
+/*
+ * The reset made the device forget what the controlq told it: the queue
+ * pairs, the address, the receive filters (§5.1.6.5).  Tell it again.
+ */
+static int vnet_restore(struct virtio_device *vdev)
+{
+	struct vnet_info *vi = vdev->priv;
+	struct net_device *dev = vi->dev;
+	int err;
+
+	err = vnet_find_vqs(vi);
+	if (err)
+		return err;
+	clear_bit(0, &vi->broken);
+	virtio_device_ready(vdev);
+
+	rtnl_lock();
+	vi->frozen = false;
+	if (vi->cur_pairs > 1 && vnet_set_pairs(vi, vi->cur_pairs)) {
+		dev_warn(&vdev->dev, "cannot use %u queue pairs, using 1\n",
+			 vi->cur_pairs);
+		vi->cur_pairs = 1;
+		netif_set_real_num_queues(dev, 1, 1);
+	}
+	if (vi->ctrl_mac &&
+	    vnet_cmd(vi, VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_ADDR_SET,
+		     dev->dev_addr, ETH_ALEN, NULL, 0, 0))
+		dev_warn(&vdev->dev, "cannot set MAC address %pM\n",
+			 dev->dev_addr);
+	if (netif_running(dev))
+		vnet_up(vi);
+	netif_device_attach(dev);
+	rtnl_unlock();
+	vnet_set_rx_mode(dev);
+	vnet_update_link(vi);
+	return 0;
 }
 
 static void vnet_config_changed(struct virtio_device *vdev)
@@ -1643,6 +1732,8 @@ static struct virtio_driver vnet_driver = {
 	.probe			= vnet_probe,
 	.remove			= vnet_remove,
 	.config_changed		= vnet_config_changed,
+	.freeze			= vnet_freeze,
+	.restore		= vnet_restore,
 };
 module_virtio_driver(vnet_driver);
 

@@ -129,6 +129,36 @@ static int virtio_uevent(const struct device *d, struct kobj_uevent_env *env)
 
 /* --- config changes ---------------------------------------------------- */
 
+/*
+ * §2.1.2: a device that sets DEVICE_NEEDS_RESET has stopped working and
+ * wants a reset.  A driver that can suspend and resume can also be taken
+ * through a reset while the guest runs: freeze, then restore with the same
+ * features.  Any other driver's queues are broken instead, so that its users
+ * get -EIO rather than wait for a device that will never answer.
+ */
+static void virtio_needs_reset(struct virtio_device *vdev,
+			       struct virtio_driver *drv)
+{
+	int err;
+
+	if (!drv->freeze || !drv->restore) {
+		dev_err(&vdev->dev,
+			"device needs a reset, which driver %s cannot do: failing its queues\n",
+			drv->driver.name);
+		virtio_break_device(vdev);
+		return;
+	}
+	dev_warn(&vdev->dev, "device needs a reset: resetting it\n");
+	err = virtio_device_freeze(vdev);
+	if (!err)
+		err = virtio_device_restore(vdev);
+	if (err) {
+		dev_err(&vdev->dev, "reset after DEVICE_NEEDS_RESET failed: %d\n",
+			err);
+		virtio_break_device(vdev);
+	}
+}
+
 static void virtio_config_work(struct work_struct *work)
 {
 	struct virtio_device *vdev =
@@ -149,7 +179,10 @@ static void virtio_config_work(struct work_struct *work)
 	spin_unlock_irq(&vdev->config_lock);
 
 	drv = vdev->dev.driver ? drv_to_virtio(vdev->dev.driver) : NULL;
-	if (drv && drv->config_changed)
+	if (drv && (vdev->config->get_status(vdev) &
+		    VIRTIO_CONFIG_S_NEEDS_RESET))
+		virtio_needs_reset(vdev, drv);
+	else if (drv && drv->config_changed)
 		drv->config_changed(vdev);
 	device_unlock(&vdev->dev);
 }
@@ -161,6 +194,9 @@ static void virtio_config_work(struct work_struct *work)
  * Callable from interrupt context.  The driver's config_changed() runs
  * later in process context; a notice that arrives while the driver is being
  * probed or removed is held back and delivered once probe has finished.
+ * A device that set DEVICE_NEEDS_RESET is reset and set up again through
+ * its driver's freeze and restore instead, or, if the driver has none, has
+ * its queues broken (VIRTIO 1.2 §2.1.2).
  */
 void virtio_config_changed(struct virtio_device *vdev)
 {

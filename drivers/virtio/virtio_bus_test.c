@@ -1103,6 +1103,80 @@ virtio_bus_test_kick_in_probe_reaches_the_device_at_driver_ok(struct kunit *test
 	KUNIT_EXPECT_EQ(test, t->notify_status, VBT_S_DOK);
 }
 
+static void
+virtio_bus_test_needs_reset_takes_the_driver_through_freeze_and_restore(struct kunit *test)
+{
+	struct vbt_driver *t = vbt_driver_new(test, VBT_DEV_A, VBT_VENDOR);
+	struct virtio_mock_device *m;
+	struct virtio_device *vdev;
+
+	t->features[0] = VBT_F_A;
+	t->drv.feature_table_size = 1;
+	t->drv.freeze = vbt_freeze;
+	t->drv.restore = vbt_restore;
+	vbt_driver_register(test, t);
+	m = vbt_device(test, VBT_DEV_A, VBT_VENDOR, VBT_V1 | BIT_ULL(VBT_F_A));
+	vdev = virtio_mock_vdev(m);
+
+	virtio_mock_needs_reset(m);
+	flush_work(&vdev->config_work);
+
+	KUNIT_EXPECT_EQ(test, t->freeze_calls, 1U);
+	KUNIT_EXPECT_EQ(test, t->restore_calls, 1U);
+	KUNIT_EXPECT_EQ(test, t->restore_status, VBT_S_FOK);
+	KUNIT_EXPECT_EQ(test, t->restore_features, VBT_V1 | BIT_ULL(VBT_F_A));
+	/* The reset cleared NEEDS_RESET and the device is live again. */
+	KUNIT_EXPECT_EQ(test, virtio_mock_status(m), VBT_S_DOK);
+	KUNIT_EXPECT_EQ(test, t->config_calls, 0U);
+}
+
+static void
+virtio_bus_test_needs_reset_breaks_queues_of_a_driver_without_freeze(struct kunit *test)
+{
+	struct vbt_driver *t = vbt_driver_new(test, VBT_DEV_A, VBT_VENDOR);
+	struct virtio_mock_params p = vbt_params(VBT_DEV_A, VBT_VENDOR, VBT_V1);
+	struct virtio_mock_device *m;
+	struct scatterlist sg;
+
+	t->drv.probe = vbt_probe_kicks;
+	t->drv.remove = vbt_remove_queue;
+	vbt_driver_register(test, t);
+	p.num_queues = 1;
+	p.queue_size = 4;
+	m = vbt_device_new(test, &p);
+	KUNIT_ASSERT_NOT_NULL(test, t->vq);
+	KUNIT_ASSERT_FALSE(test, virtqueue_is_broken(t->vq));
+
+	virtio_mock_needs_reset(m);
+	flush_work(&virtio_mock_vdev(m)->config_work);
+
+	KUNIT_EXPECT_TRUE(test, virtqueue_is_broken(t->vq));
+	sg_init_one(&sg, t->buf, sizeof(t->buf));
+	KUNIT_EXPECT_EQ(test, virtqueue_add_outbuf(t->vq, &sg, 1, t, GFP_KERNEL),
+			-EIO);
+	KUNIT_EXPECT_EQ(test, t->config_calls, 0U);
+}
+
+static void
+virtio_bus_test_config_change_without_needs_reset_resets_nothing(struct kunit *test)
+{
+	struct vbt_driver *t = vbt_driver_new(test, VBT_DEV_A, VBT_VENDOR);
+	struct virtio_mock_device *m;
+	u8 byte = 0x5a;
+
+	t->drv.freeze = vbt_freeze;
+	t->drv.restore = vbt_restore;
+	vbt_driver_register(test, t);
+	m = vbt_device(test, VBT_DEV_A, VBT_VENDOR, VBT_V1);
+
+	virtio_mock_set_config(m, 0, &byte, 1);
+	flush_work(&virtio_mock_vdev(m)->config_work);
+
+	KUNIT_EXPECT_EQ(test, t->config_calls, 1U);
+	KUNIT_EXPECT_EQ(test, t->freeze_calls, 0U);
+	KUNIT_EXPECT_EQ(test, virtio_mock_status(m), VBT_S_DOK);
+}
+
 static struct kunit_case virtio_bus_test_cases[] = {
 	KUNIT_CASE(virtio_bus_test_matching_device_id_binds_driver),
 	KUNIT_CASE(virtio_bus_test_other_device_id_does_not_bind),
@@ -1145,6 +1219,9 @@ static struct kunit_case virtio_bus_test_cases[] = {
 	KUNIT_CASE(virtio_bus_test_restore_renegotiates_before_the_driver_sets_up),
 	KUNIT_CASE(virtio_bus_test_freeze_leaves_a_driver_without_freeze_running),
 	KUNIT_CASE(virtio_bus_test_kick_in_probe_reaches_the_device_at_driver_ok),
+	KUNIT_CASE(virtio_bus_test_needs_reset_takes_the_driver_through_freeze_and_restore),
+	KUNIT_CASE(virtio_bus_test_needs_reset_breaks_queues_of_a_driver_without_freeze),
+	KUNIT_CASE(virtio_bus_test_config_change_without_needs_reset_resets_nothing),
 	{}
 };
 

@@ -427,6 +427,23 @@ u64 virtio_mock_driver_features(struct virtio_mock_device *m)
 EXPORT_SYMBOL_GPL(virtio_mock_driver_features);
 
 /**
+ * virtio_mock_needs_reset - the device fails and asks for a reset
+ * @m: the mock device
+ *
+ * Sets DEVICE_NEEDS_RESET in the device status and sends a config-change
+ * notice, as a device does that has hit an error it cannot recover from
+ * by itself (VIRTIO 1.2 §2.1.2, §2.5).  A reset clears the bit.  The
+ * driver hears of it later, from a work item: flush_work() on the device's
+ * config_work waits for it.
+ */
+void virtio_mock_needs_reset(struct virtio_mock_device *m)
+{
+	m->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
+	virtio_config_changed(&m->vdev);
+}
+EXPORT_SYMBOL_GPL(virtio_mock_needs_reset);
+
+/**
  * virtio_mock_set_config - change config space and notify the driver
  * @m: the device
  * @offset: where

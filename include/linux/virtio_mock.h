@@ -111,6 +111,7 @@ void virtio_mock_set_config(struct virtio_mock_device *m, unsigned int offset,
 			    const void *buf, unsigned int len);
 void virtio_mock_get_config(struct virtio_mock_device *m, unsigned int offset,
 			    void *buf, unsigned int len);
+void virtio_mock_needs_reset(struct virtio_mock_device *m);
 
 /* Both layouts. */
 unsigned int virtio_mock_notifications(struct virtio_mock_device *m,

@@ -28,7 +28,8 @@ struct virtrng {
 	spinlock_t lock;		/* vq operations and the fields below */
 	struct completion filled;	/* the device returned the buffer */
 	bool posted;			/* the buffer belongs to the device */
-	bool removing;			/* remove() runs: reads fail */
+	bool gone;			/* removed, or not restored: reads fail */
+	bool frozen;			/* no requestq: reads wait */
 	unsigned int avail;		/* unread bytes in buf, from off */
 	unsigned int off;
 	int index;
@@ -85,8 +86,9 @@ static int virtrng_read(struct hwrng *hwrng, void *data, size_t max,
 
 	spin_lock_irq(&vr->lock);
 	while (!vr->avail) {
-		err = vr->removing ? -ENODEV : 0;
-		if (!err && !vr->posted)
+		err = vr->gone ? -ENODEV : 0;
+		/* Frozen: virtrng_restore() posts and wakes us. */
+		if (!err && !vr->posted && !vr->frozen)
 			err = virtrng_post(vr);
 		spin_unlock_irq(&vr->lock);
 		if (err || !wait)
@@ -104,13 +106,37 @@ static int virtrng_read(struct hwrng *hwrng, void *data, size_t max,
 	vr->off += n;
 	vr->avail -= n;
 	/* On failure the next read posts again and reports the error. */
-	if (!vr->avail && !vr->removing)
+	if (!vr->avail && !vr->gone && !vr->frozen)
 		virtrng_post(vr);
 	spin_unlock_irq(&vr->lock);
 	return n;
 }
 
-/* Reset the device, then take back and free the requestq. */
+/* §5.4.2: a single queue, requestq. */
+static int virtrng_find_vq(struct virtio_device *vdev)
+{
+	struct virtqueue_info info = {
+		.name = "requestq", .seed_callback = virtrng_done,
+	};
+	struct virtrng *vr = vdev->priv;
+	struct virtqueue *vq;
+	int err;
+
+	err = virtio_find_vqs(vdev, 1, &vq, &info, NULL);
+	if (err) {
+		dev_err(&vdev->dev, "cannot set up requestq: %d\n", err);
+		return err;
+	}
+	spin_lock_irq(&vr->lock);
+	vr->vq = vq;
+	spin_unlock_irq(&vr->lock);
+	return 0;
+}
+
+/*
+ * Reset the device, then take back and free the requestq.  Callers have
+ * made sure no read posts meanwhile (gone or frozen).
+ */
 static void virtrng_del_vq(struct virtrng *vr)
 {
 	struct virtio_device *vdev = vr->vq->vdev;
@@ -121,15 +147,14 @@ static void virtrng_del_vq(struct virtrng *vr)
 	/* The only token is vr itself: nothing to free with it. */
 	while (vr->vq->vq_ops->detach_unused_buf(vr->vq))
 		;
+	vr->posted = false;
+	vr->vq = NULL;
 	spin_unlock_irq(&vr->lock);
 	vdev->config->del_vqs(vdev);
 }
 
 static int virtrng_probe(struct virtio_device *vdev)
 {
-	struct virtqueue_info info = {
-		.name = "requestq", .seed_callback = virtrng_done,
-	};
 	struct virtrng *vr;
 	int err;
 
@@ -154,12 +179,9 @@ static int virtrng_probe(struct virtio_device *vdev)
 	/* hw_random refuses two sources of the same name. */
 	snprintf(vr->name, sizeof(vr->name), "virtio_rng.%d", vr->index);
 
-	/* §5.4.2: a single queue, requestq. */
-	err = virtio_find_vqs(vdev, 1, &vr->vq, &info, NULL);
-	if (err) {
-		dev_err(&vdev->dev, "cannot set up requestq: %d\n", err);
+	err = virtrng_find_vq(vdev);
+	if (err)
 		goto out_free_index;
-	}
 
 	vr->hwrng.name = vr->name;
 	vr->hwrng.read = virtrng_read;
@@ -193,15 +215,56 @@ static void virtrng_remove(struct virtio_device *vdev)
 	 * hwrng_unregister() waits for: wake it and turn it away.
 	 */
 	spin_lock_irq(&vr->lock);
-	vr->removing = true;
+	vr->gone = true;
 	complete(&vr->filled);
 	spin_unlock_irq(&vr->lock);
 
 	hwrng_unregister(&vr->hwrng);
-	virtrng_del_vq(vr);
+	/* None after a restore that failed. */
+	if (vr->vq)
+		virtrng_del_vq(vr);
 	ida_free(&virtrng_index_ida, vr->index);
 	kfree(vr->buf);
 	kfree(vr);
+}
+
+/*
+ * Suspend: a read that finds no bytes waits (its buffer was taken back
+ * with the reset) until virtrng_restore() posts the buffer again.  Bytes
+ * the device gave before are still handed out.
+ */
+static int virtrng_freeze(struct virtio_device *vdev)
+{
+	struct virtrng *vr = vdev->priv;
+
+	spin_lock_irq(&vr->lock);
+	vr->frozen = true;
+	spin_unlock_irq(&vr->lock);
+	virtrng_del_vq(vr);
+	return 0;
+}
+
+static int virtrng_restore(struct virtio_device *vdev)
+{
+	struct virtrng *vr = vdev->priv;
+	int err;
+
+	err = virtrng_find_vq(vdev);
+	if (err) {
+		spin_lock_irq(&vr->lock);
+		vr->gone = true;
+		complete(&vr->filled);
+		spin_unlock_irq(&vr->lock);
+		return err;
+	}
+	virtio_device_ready(vdev);
+	spin_lock_irq(&vr->lock);
+	vr->frozen = false;
+	/* A reader may be waiting for it. */
+	if (!vr->avail && !vr->gone)
+		virtrng_post(vr);
+	spin_unlock_irq(&vr->lock);
+	return 0;
 }
 
 static const struct virtio_device_id virtrng_id_table[] = {
@@ -215,6 +278,8 @@ static struct virtio_driver virtrng_driver = {
 	.id_table	= virtrng_id_table,
 	.probe		= virtrng_probe,
 	.remove		= virtrng_remove,
+	.freeze		= virtrng_freeze,
+	.restore	= virtrng_restore,
 };
 module_virtio_driver(virtrng_driver);
 
