@@ -214,6 +214,10 @@ SCENARIOS = {s.name: s for s in (
     # devices need room beside the RAM (maxmem).
     Scenario("upstream-platform", "platform", rig="platform", memory="512M,slots=4,maxmem=2G",
              timeout=480),
+    # Sleep and wake with blk, net and rng busy (guest/tests/pm.sh); S3
+    # needs q35's ACPI to offer it.
+    Scenario("lifecycle", "pm", rig="lifecycle",
+             extra=(*HUB_NICS, "-global", "ICH9-LPC.disable_s3=0"), timeout=600),
     Scenario("demo", "demo"),
     Scenario("shell", "shell", interactive=True),
 )}
@@ -418,8 +422,24 @@ def check_balloon_stats(qmp_path, mem_kb):
     return None
 
 
+SUSPEND_WAIT = 60   # seconds for the guest to reach S3 after asking for a wakeup
+
+
+def check_wakeup(qmp_path):
+    """Wait for the guest to be suspended to RAM (QEMU's run state
+    "suspended": the guest entered ACPI S3), then wake it; None if it was."""
+    deadline = time.monotonic() + SUSPEND_WAIT
+    while (status := qmp(qmp_path, "query-status", {})["status"]) != "suspended":
+        if time.monotonic() > deadline:
+            return f"not suspended within {SUSPEND_WAIT} s (QEMU status {status!r})"
+        time.sleep(0.2)
+    qmp(qmp_path, "system_wakeup", {})
+    return None
+
+
 HOST_CHECKS = {     # check -> function of the QMP socket and its arguments:
     "balloon_stats": check_balloon_stats,    # None if it passed, else why not
+    "wakeup": check_wakeup,
 }
 
 
@@ -1055,7 +1075,46 @@ class PlatformRig:
         return None
 
 
-RIGS = {"upstream": UpstreamRig, "platform": PlatformRig}
+class LifecycleRig:
+    """The disk writes of guest/tests/pm.sh, one 4 MiB write in flight over
+    each sleep cycle: check() finds each in the disk image at the offset
+    and with the sha256 the guest said ("vtest: pm: <cycle>@<offset> <sha256>")."""
+
+    CYCLES = ("pm-test-freeze", "pm-test-mem")   # and pm-s3 if it ran
+    WRITE_BYTES = 4 << 20
+
+    def __init__(self, scenario, build):
+        self.disk = paths(scenario, build)[0]
+
+    def prepare(self):
+        return (), ()
+
+    @contextlib.contextmanager
+    def running(self):
+        yield
+
+    def check(self, log):
+        said = {}
+        for key, sha in guest_said(log, "pm").items():
+            cycle, _, off = key.partition("@")
+            said[cycle] = (int(off), sha)
+        with open(self.disk, "rb") as f:
+            image = f.read()
+        lines = []
+        for cycle in (*self.CYCLES, *({"pm-s3"} & said.keys())):
+            why = None
+            if cycle not in said:
+                why = "the guest said no write"
+            else:
+                off, want = said[cycle]
+                got = hashlib.sha256(image[off:off + self.WRITE_BYTES]).hexdigest()
+                if got != want:
+                    why = f"4 MiB at {off}: sha256 {got}, the guest wrote {want}"
+            lines.append(check_line(f"host-{cycle}-disk", why))
+        return lines
+
+
+RIGS = {"upstream": UpstreamRig, "platform": PlatformRig, "lifecycle": LifecycleRig}
 
 
 def boot(scenario, build, kunit=False, timeout=TIMEOUT, echo=False,

@@ -48,7 +48,7 @@ QEMU_SCENARIOS = (      # modern first: it also runs KUnit
     "legacy", "forced-legacy", "msix-shared", "intx", "mmio-v2", "mmio-v1",
     "mmio-cmdline",
     "net", "net-peers", "net-tap", "net-no-csum", "net-no-tso", "net-no-mrg-rxbuf",
-    "net-mq", "net-small-queue", "upstream", "upstream-platform",
+    "net-mq", "net-small-queue", "upstream", "upstream-platform", "lifecycle",
 )
 # Under TCG (no working KVM) an x86 boot takes minutes, and the whole
 # matrix would not fit CI's budget: these are reported as skipped then.
