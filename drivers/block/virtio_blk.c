@@ -12,6 +12,7 @@
 #include <linux/blkdev.h>
 #include <linux/idr.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/virtio.h>
@@ -42,6 +43,8 @@ struct virtio_blk {
 	unsigned int index;
 	unsigned int num_vqs;
 	struct virtblk_vq *vqs;
+	/* serialises resets: queue set-up and teardown, virtblk_fail_device() */
+	struct mutex reset_lock;
 };
 
 struct virtblk_req {
@@ -198,29 +201,57 @@ static void virtblk_complete(struct request *req)
 	blk_mq_end_request(req, vbr->result);
 }
 
+/*
+ * A broken queue gives nothing back, so its requests would wait forever.
+ * Ending them while the device may still write their pages would hand
+ * those pages back under its feet (and unmapping them would copy stale
+ * bounce-buffer data over them): reset the device first, then take every
+ * request off every queue and fail it.  The queues stay, shut down, so
+ * that new requests fail at once, until remove or a restore replaces them.
+ * A device that does not even finish the reset keeps the mappings
+ * (virtio_reset_failed()).
+ */
+static void virtblk_fail_device(struct virtio_blk *vblk)
+{
+	struct virtblk_req *vbr;
+	unsigned int i;
+
+	mutex_lock(&vblk->reset_lock);
+	virtio_reset_device(vblk->vdev);
+	for (i = 0; i < vblk->num_vqs; i++) {
+		struct virtblk_vq *bvq = &vblk->vqs[i];
+
+		spin_lock_irq(&bvq->lock);
+		if (bvq->vq) {
+			bvq->vq->vq_ops->shutdown(bvq->vq);
+			while ((vbr = bvq->vq->vq_ops->detach_unused_buf(bvq->vq))) {
+				vbr->result = BLK_STS_IOERR;
+				blk_mq_complete_request(blk_mq_rq_from_pdu(vbr));
+			}
+		}
+		spin_unlock_irq(&bvq->lock);
+	}
+	mutex_unlock(&vblk->reset_lock);
+	/* A queue stopped on a full ring must run to fail what waits. */
+	blk_mq_start_stopped_hw_queues(vblk->disk->queue, true);
+}
+
 static enum blk_eh_timer_return virtblk_timeout(struct request *req)
 {
 	struct virtblk_vq *bvq = req->mq_hctx->driver_data;
-	struct virtblk_req *vbr = blk_mq_rq_to_pdu(req);
-	unsigned long flags;
+	struct virtio_blk *vblk = req->q->queuedata;
+	bool broken;
 
-	spin_lock_irqsave(&bvq->lock, flags);
+	spin_lock_irq(&bvq->lock);
+	broken = !bvq->vq || virtqueue_is_broken(bvq->vq);
+	spin_unlock_irq(&bvq->lock);
 	/* A working device may just be slow: only give up on a broken one. */
-	if (bvq->vq && !virtqueue_is_broken(bvq->vq)) {
-		spin_unlock_irqrestore(&bvq->lock, flags);
+	if (!broken)
 		return BLK_EH_RESET_TIMER;
-	}
 
-	/*
-	 * A broken queue returns nothing, so this request would hang.  The
-	 * lock orders us against virtblk_done() and virtblk_del_vqs():
-	 * whoever moves the request out of MQ_RQ_IN_FLIGHT first owns it.
-	 */
-	if (blk_mq_rq_state(req) == MQ_RQ_IN_FLIGHT) {
-		vbr->result = BLK_STS_IOERR;
-		blk_mq_complete_request(req);
-	}
-	spin_unlock_irqrestore(&bvq->lock, flags);
+	dev_err(&vblk->vdev->dev,
+		"request timed out on a broken queue: resetting the device\n");
+	virtblk_fail_device(vblk);
 	return BLK_EH_DONE;
 }
 
@@ -270,7 +301,7 @@ static void virtblk_name_disk(char *name, unsigned int index)
  * queues as the device has, up to one per CPU; on restore the device must
  * still have that many.
  */
-static int virtblk_find_vqs(struct virtio_blk *vblk)
+static int __virtblk_find_vqs(struct virtio_blk *vblk)
 {
 	struct virtio_device *vdev = vblk->vdev;
 	struct virtqueue_info *info;
@@ -324,18 +355,29 @@ out:
 	return err;
 }
 
+static int virtblk_find_vqs(struct virtio_blk *vblk)
+{
+	int err;
+
+	mutex_lock(&vblk->reset_lock);
+	err = __virtblk_find_vqs(vblk);
+	mutex_unlock(&vblk->reset_lock);
+	return err;
+}
+
 /*
  * Reset the device, then take back and free its queues.  A request still
  * on a ring is requeued when @requeue (it runs again once the queues are
  * back, virtblk_restore()), and otherwise only its token is dropped: at
  * remove nothing is in flight, del_gendisk() waited for it, and a request
- * of a disk that was never live was failed by virtblk_timeout().
+ * of a disk that was never live was failed by virtblk_fail_device().
  */
 static void virtblk_del_vqs(struct virtio_blk *vblk, bool requeue)
 {
 	struct virtblk_req *vbr;
 	unsigned int i;
 
+	mutex_lock(&vblk->reset_lock);
 	virtio_reset_device(vblk->vdev);
 	for (i = 0; i < vblk->num_vqs; i++) {
 		struct virtblk_vq *bvq = &vblk->vqs[i];
@@ -350,6 +392,7 @@ static void virtblk_del_vqs(struct virtio_blk *vblk, bool requeue)
 		spin_unlock_irq(&bvq->lock);
 	}
 	vblk->vdev->config->del_vqs(vblk->vdev);
+	mutex_unlock(&vblk->reset_lock);
 }
 
 /* Limits, queue depth and pdu size from the device's config (§5.2.4). */
@@ -433,6 +476,7 @@ static int virtblk_probe(struct virtio_device *vdev)
 		return -ENOMEM;
 	vblk->vdev = vdev;
 	vdev->priv = vblk;
+	mutex_init(&vblk->reset_lock);
 
 	err = ida_alloc_max(&virtblk_index_ida, VIRTBLK_MAX_DISKS - 1,
 			    GFP_KERNEL);
@@ -617,3 +661,7 @@ module_exit(virtblk_exit);
 
 MODULE_DESCRIPTION("Virtio block device driver");
 MODULE_LICENSE("GPL");
+
+#if IS_ENABLED(CONFIG_VIRTIO_BLK_KUNIT_TEST)
+#include "virtio_blk_test.c"
+#endif

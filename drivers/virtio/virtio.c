@@ -298,9 +298,32 @@ EXPORT_SYMBOL_GPL(virtio_device_ready);
 void virtio_reset_device(struct virtio_device *vdev)
 {
 	WRITE_ONCE(vdev->ready, false);
+	/* A reset that finishes ends whatever an earlier failed one left. */
+	WRITE_ONCE(vdev->reset_failed, false);
 	vdev->config->reset(vdev);
 }
 EXPORT_SYMBOL_GPL(virtio_reset_device);
+
+/**
+ * virtio_reset_failed - for transports: the device did not finish a reset
+ * @vdev: the device, which still answers but never read back status 0
+ *
+ * Extension.  Such a device may go on reading and writing its rings and
+ * the buffers on them, so they must never be handed back to the allocator:
+ * every queue is marked broken (virtio_break_device()), buffers detached
+ * from then on keep their DMA mappings, and deleting a queue keeps its ring
+ * memory (see vring_del_virtqueue()).  Drivers still get every token back
+ * and fail the requests: with an IOMMU or bounce buffers the device only
+ * reaches the mappings kept for it; without, it could write anywhere in
+ * memory anyway.  A device that is gone (surprise removal) cannot reach
+ * memory at all: its transport only breaks it.
+ */
+void virtio_reset_failed(struct virtio_device *vdev)
+{
+	WRITE_ONCE(vdev->reset_failed, true);
+	virtio_break_device(vdev);
+}
+EXPORT_SYMBOL_GPL(virtio_reset_failed);
 
 /**
  * virtio_break_device - mark every queue of a device broken
@@ -312,9 +335,12 @@ EXPORT_SYMBOL_GPL(virtio_reset_device);
 void virtio_break_device(struct virtio_device *vdev)
 {
 	struct virtqueue *vq;
+	unsigned long flags;
 
+	spin_lock_irqsave(&vdev->vqs_lock, flags);
 	list_for_each_entry(vq, &vdev->vqs, list)
 		virtqueue_break(vq);
+	spin_unlock_irqrestore(&vdev->vqs_lock, flags);
 }
 EXPORT_SYMBOL_GPL(virtio_break_device);
 
@@ -478,8 +504,12 @@ static void virtio_dev_remove(struct device *d)
 	/* Not under the device lock: the work takes it and bails out. */
 	drv->remove(vdev);
 
-	/* A driver that forgot to reset leaves the device using freed memory. */
-	if (WARN(vdev->config->get_status(vdev),
+	/*
+	 * A driver that forgot to reset leaves the device using freed memory;
+	 * one whose reset failed did reset, and the memory was kept.
+	 */
+	if (!vdev->reset_failed &&
+	    WARN(vdev->config->get_status(vdev),
 		 "%s: driver %s left the device running\n",
 		 dev_name(d), drv->driver.name))
 		virtio_reset_device(vdev);
@@ -641,6 +671,7 @@ int register_virtio_device(struct virtio_device *vdev)
 	device_initialize(&vdev->dev);
 	vdev->dev.bus = &virtio_bus;
 	INIT_LIST_HEAD(&vdev->vqs);
+	spin_lock_init(&vdev->vqs_lock);
 	spin_lock_init(&vdev->config_lock);
 	INIT_WORK(&vdev->config_work, virtio_config_work);
 	vdev->config_enabled = false;

@@ -17,6 +17,7 @@
 #include <linux/completion.h>
 #include <linux/device.h>
 #include <linux/jiffies.h>
+#include <linux/kthread.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/sprintf.h>
@@ -25,6 +26,7 @@
 #include <linux/virtio_anchor.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_mock.h>
+#include <linux/virtio_ring.h>
 #include <linux/workqueue.h>
 
 #define VBT_DEV_A	0xfff0
@@ -78,6 +80,9 @@ struct vbt_driver {
 	u8 restore_status;	/* device status as restore saw it */
 	u64 restore_features;	/* vdev->features as restore saw them */
 	struct virtqueue *vq;	/* vbt_probe_kicks()'s */
+	unsigned int detached;	/* tokens vbt_remove_queue() got back */
+	bool remove_reset_failed;	/* vdev->reset_failed after its reset */
+	bool remove_broken;	/* and whether the queue was broken */
 	unsigned int notifications;	/* seen by the device (vbt_on_notify) */
 	u8 notify_status;	/* device status at the last one */
 	u8 buf[16];
@@ -193,8 +198,10 @@ static void vbt_remove_queue(struct virtio_device *vdev)
 
 	t->remove_calls++;
 	virtio_reset_device(vdev);
-	while (virtqueue_detach_unused_buf(t->vq))
-		;
+	t->remove_reset_failed = vdev->reset_failed;
+	t->remove_broken = virtqueue_is_broken(t->vq);
+	while (virtqueue_detach_unused_buf(t->vq) == t)
+		t->detached++;
 	vdev->config->del_vqs(vdev);
 }
 
@@ -1157,6 +1164,97 @@ virtio_bus_test_needs_reset_breaks_queues_of_a_driver_without_freeze(struct kuni
 	KUNIT_EXPECT_EQ(test, t->config_calls, 0U);
 }
 
+/*
+ * A device that hangs while it runs: unbinding still hands the driver its
+ * buffer back, with the queue broken, and the ring the device may still
+ * read is not freed -- KASAN would report the read at the end otherwise.
+ */
+static void
+virtio_bus_test_reset_that_never_finishes_keeps_the_ring_for_the_device(struct kunit *test)
+{
+	struct vbt_driver *t = vbt_driver_new(test, VBT_DEV_A, VBT_VENDOR);
+	struct virtio_mock_params p = vbt_params(VBT_DEV_A, VBT_VENDOR, VBT_V1);
+	struct virtio_mock_device *m;
+	const struct vring_desc *desc;
+
+	t->drv.probe = vbt_probe_kicks;
+	t->drv.remove = vbt_remove_queue;
+	vbt_driver_register(test, t);
+	p.num_queues = 1;
+	p.queue_size = 4;
+	p.reset_never_finishes = true;
+	m = vbt_device_new(test, &p);
+	KUNIT_ASSERT_TRUE(test, vbt_bound(m, t));
+	/* Without ACCESS_PLATFORM the device is given physical addresses. */
+	KUNIT_ASSERT_NULL(test, virtqueue_dma_dev(t->vq));
+	desc = phys_to_virt(virtqueue_get_desc_addr(t->vq));
+
+	kunit_release_action(test, vbt_unregister, &t->drv);
+
+	KUNIT_EXPECT_EQ(test, t->remove_calls, 1U);
+	KUNIT_EXPECT_TRUE(test, t->remove_reset_failed);
+	KUNIT_EXPECT_TRUE(test, t->remove_broken);
+	KUNIT_EXPECT_EQ(test, t->detached, 1U);
+	/*
+	 * What the device finds there: the buffer the probe posted, in the
+	 * little-endian of VERSION_1 (unbinding cleared vdev->features).
+	 */
+	KUNIT_EXPECT_EQ(test, le64_to_cpu((__force __le64)READ_ONCE(desc->addr)),
+			(u64)virt_to_phys(t->buf));
+}
+
+/* Rounds of queue set-up and teardown against a breaking thread. */
+#define VBT_LIST_ROUNDS	1000
+
+static int vbt_break_loop(void *vdev)
+{
+	while (!kthread_should_stop()) {
+		virtio_break_device(vdev);
+		cond_resched();
+	}
+	return 0;
+}
+
+/*
+ * A transport's remove breaks the device (virtio_break_device()) while its
+ * driver may still be adding or deleting queues: the walk must never see a
+ * queue half linked or already freed (KASAN or a poisoned list pointer
+ * would end the case).
+ */
+static void
+virtio_bus_test_break_device_while_queues_come_and_go(struct kunit *test)
+{
+	struct virtio_mock_params p = vbt_params(VBT_DEV_A, VBT_VENDOR, VBT_V1);
+	struct virtqueue_info info[4] = {
+		{ .name = "a" }, { .name = "b" }, { .name = "c" }, { .name = "d" },
+	};
+	struct virtio_mock_device *m;
+	struct virtio_device *vdev;
+	struct task_struct *breaker;
+	struct virtqueue *vqs[4];
+	unsigned int i, made = 0;
+
+	p.num_queues = ARRAY_SIZE(vqs);
+	p.queue_size = 4;
+	m = vbt_device_new(test, &p);
+	vdev = virtio_mock_vdev(m);
+	KUNIT_ASSERT_EQ(test, virtio_mock_activate(m, p.features), 0);
+	breaker = kthread_run(vbt_break_loop, vdev, "vbt_break");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(breaker));
+
+	for (i = 0; i < VBT_LIST_ROUNDS; i++) {
+		if (virtio_find_vqs(vdev, ARRAY_SIZE(vqs), vqs, info, NULL))
+			break;
+		made++;
+		virtio_reset_device(vdev);
+		vdev->config->del_vqs(vdev);
+	}
+	kthread_stop(breaker);
+
+	KUNIT_EXPECT_EQ(test, made, VBT_LIST_ROUNDS);
+	KUNIT_EXPECT_TRUE(test, list_empty(&vdev->vqs));
+}
+
 static void
 virtio_bus_test_config_change_without_needs_reset_resets_nothing(struct kunit *test)
 {
@@ -1222,6 +1320,8 @@ static struct kunit_case virtio_bus_test_cases[] = {
 	KUNIT_CASE(virtio_bus_test_needs_reset_takes_the_driver_through_freeze_and_restore),
 	KUNIT_CASE(virtio_bus_test_needs_reset_breaks_queues_of_a_driver_without_freeze),
 	KUNIT_CASE(virtio_bus_test_config_change_without_needs_reset_resets_nothing),
+	KUNIT_CASE(virtio_bus_test_reset_that_never_finishes_keeps_the_ring_for_the_device),
+	KUNIT_CASE_SLOW(virtio_bus_test_break_device_while_queues_come_and_go),
 	{}
 };
 

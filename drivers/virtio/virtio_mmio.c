@@ -183,10 +183,10 @@ static void vm_reset(struct virtio_device *vdev)
 	writel(0, vm->base + VIRTIO_MMIO_STATUS);
 	if (readl_poll_timeout(vm->base + VIRTIO_MMIO_STATUS, status, !status,
 			       1000, USEC_PER_SEC)) {
-		/* It may still use the rings: its queues fail from now on. */
+		/* It may still use the rings: keep them, fail its queues. */
 		dev_err(&vdev->dev, "status 0x%x a second after reset\n",
 			status);
-		virtio_break_device(vdev);
+		virtio_reset_failed(vdev);
 	}
 	if (vm->irq_requested)
 		synchronize_irq(vm->irq);

@@ -151,6 +151,12 @@ static void mock_reset(struct virtio_device *vdev)
 	struct virtio_mock_device *m = to_mock(vdev);
 
 	mock_log_status(m, 0);
+	if (m->p.reset_never_finishes &&
+	    (m->status & VIRTIO_CONFIG_S_DRIVER_OK)) {
+		/* What a transport does when status never reads back 0. */
+		virtio_reset_failed(vdev);
+		return;
+	}
 	m->status = 0;
 	m->driver_features = 0;
 }

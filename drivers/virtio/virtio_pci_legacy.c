@@ -149,10 +149,13 @@ static void vp_legacy_reset(struct virtio_device *vdev)
 
 	iowrite8(0, vp->ioaddr + VIRTIO_PCI_STATUS);
 	status = ioread8(vp->ioaddr + VIRTIO_PCI_STATUS);
-	if (status) {
+	if (status == 0xff && !pci_device_is_present(vp->pci)) {
+		dev_err(&vdev->dev, "device gone during reset\n");
+		virtio_break_device(vdev);
+	} else if (status) {
 		/* The reset is synchronous here (§4.1.4.10): the device is bad. */
 		dev_err(&vdev->dev, "status 0x%02x after reset\n", status);
-		virtio_break_device(vdev);
+		virtio_reset_failed(vdev);
 	}
 	vp_synchronize_irqs(vp);
 }

@@ -111,7 +111,8 @@ static void vp_set_status(struct virtio_device *vdev, u8 status)
  * (§4.1.4.3.2).  Then no handler may still be running on the old state.
  * The wait is bounded: a function that was surprise-removed reads all
  * ones, and a device that never finishes must not hang the guest.  Either
- * way its queues are broken, so that drivers fail instead of waiting.
+ * way its queues are broken, so that drivers fail instead of waiting; only
+ * the second may still use their memory, which is then kept.
  */
 static void vp_reset(struct virtio_device *vdev)
 {
@@ -129,7 +130,7 @@ static void vp_reset(struct virtio_device *vdev)
 		if (time_after(jiffies, end)) {
 			dev_err(&vdev->dev, "reset not done after %u ms (status %#x)\n",
 				VP_RESET_TIMEOUT_MS, status);
-			virtio_break_device(vdev);
+			virtio_reset_failed(vdev);
 			break;
 		}
 		usleep_range(1000, 2000);

@@ -11,6 +11,7 @@
  * the device reports used against that record) are inline, in
  * virtio_ring_internal.h.
  */
+#include <linux/kmemleak.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include "virtio_ring_internal.h"
@@ -254,14 +255,35 @@ void vring_shutdown(struct virtqueue *vq)
 	WRITE_ONCE(vvq->cb_enabled, false);
 }
 
+/*
+ * Take back buffer @id of a device that did not finish its reset
+ * (virtio_reset_failed()): it may still use the buffer, so the DMA mappings
+ * and the indirect table stay as they are, for good, and only the token
+ * goes back.  The queue is broken, so its free list is never used again.
+ */
+static void *vring_forget(struct vring_virtqueue *vvq, u16 id)
+{
+	struct vring_desc_state *st = &vvq->state[id];
+	void *data = st->data;
+
+	if (st->indirect)
+		kmemleak_not_leak(st->indirect);	/* kept on purpose */
+	st->data = NULL;
+	st->indirect = NULL;
+	return data;
+}
+
 /* Take back one buffer the device has not returned, or NULL. */
 void *vring_detach_one(struct vring_virtqueue *vvq)
 {
+	bool keep = READ_ONCE(vvq->vq.vdev->reset_failed);
 	unsigned int i;
 
-	for (i = 0; i < vvq->num; i++)
-		if (vvq->state[i].data)
-			return vring_detach(vvq, i);
+	for (i = 0; i < vvq->num; i++) {
+		if (!vvq->state[i].data)
+			continue;
+		return keep ? vring_forget(vvq, i) : vring_detach(vvq, i);
+	}
 	return NULL;
 }
 
@@ -326,6 +348,7 @@ struct virtqueue *vring_create_virtqueue(struct virtio_device *vdev,
 {
 	bool packed = virtio_has_feature(vdev, VIRTIO_F_RING_PACKED);
 	struct vring_virtqueue *vvq;
+	unsigned long flags;
 	size_t offsets[3];
 	unsigned int i;
 
@@ -392,7 +415,9 @@ struct virtqueue *vring_create_virtqueue(struct virtio_device *vdev,
 		.num_max = max(p->num_max, p->num),
 	};
 	vvq->layout->init(vvq);
+	spin_lock_irqsave(&vdev->vqs_lock, flags);
 	list_add_tail(&vvq->vq.list, &vdev->vqs);
+	spin_unlock_irqrestore(&vdev->vqs_lock, flags);
 	return &vvq->vq;
 
 err:
@@ -408,24 +433,37 @@ EXPORT_SYMBOL_GPL(vring_create_virtqueue);
  * @vq: the queue; its device must be reset
  *
  * Buffers the driver did not take back are unmapped, with a warning: their
- * tokens are lost to the driver.
+ * tokens are lost to the driver.  The ring memory and any buffer's mappings
+ * of a device that did not finish its reset are kept instead, never freed
+ * (virtio_reset_failed()).
  */
 void vring_del_virtqueue(struct virtqueue *vq)
 {
 	struct vring_virtqueue *vvq = to_vvq(vq);
+	bool keep = READ_ONCE(vq->vdev->reset_failed);
 	unsigned int i, left = 0;
+	unsigned long flags;
 
 	for (i = 0; i < vvq->num; i++) {
 		if (vvq->state[i].data) {
-			vring_detach(vvq, i);
+			if (keep)
+				vring_forget(vvq, i);
+			else
+				vring_detach(vvq, i);
 			left++;
 		}
 	}
 	WARN(left, "%s: virtqueue %s freed with %u buffers outstanding\n",
 	     dev_name(&vq->vdev->dev), vq->name, left);
 
+	spin_lock_irqsave(&vq->vdev->vqs_lock, flags);
 	list_del(&vq->list);
-	if (vvq->dma_api)
+	spin_unlock_irqrestore(&vq->vdev->vqs_lock, flags);
+	if (keep)
+		dev_warn(&vq->vdev->dev,
+			 "virtqueue %s: keeping its %zu ring bytes, which the device may still use\n",
+			 vq->name, vvq->ring_bytes);
+	else if (vvq->dma_api)
 		dma_free_coherent(vvq->dma_dev, vvq->ring_bytes, vvq->ring,
 				  vvq->ring_dma);
 	else

@@ -153,7 +153,11 @@ struct device *virtqueue_dma_dev(struct virtqueue *vq);
  * @features: Extension: the feature bits negotiated with the device
  *	(VIRTIO 1.2 §2.2), valid from the driver's probe on.
  * @vqs: Extension: the device's virtqueues.
+ * @vqs_lock: Extension: protects @vqs, which a transport's remove walks
+ *	(virtio_break_device()) while the driver may add or delete queues.
  * @ready: Extension: DRIVER_OK has been set; notifications are allowed.
+ * @reset_failed: Extension: the last reset did not finish, and the device
+ *	may still use its queues' memory (virtio_reset_failed()).
  * @config_lock: Extension: protects @config_enabled, @config_pending.
  * @config_enabled: Extension: config-change notices go to the driver.
  * @config_pending: Extension: a notice arrived while they were held back.
@@ -167,7 +171,9 @@ struct virtio_device {
 	void *priv;
 	u64 features;
 	struct list_head vqs;
+	spinlock_t vqs_lock;	/* see above */
 	bool ready;
+	bool reset_failed;
 	spinlock_t config_lock;	/* see above */
 	bool config_enabled;
 	bool config_pending;
@@ -196,6 +202,7 @@ void virtio_device_ready(struct virtio_device *dev);
 void virtio_reset_device(struct virtio_device *dev);
 void virtio_config_changed(struct virtio_device *dev);
 void virtio_break_device(struct virtio_device *dev);
+void virtio_reset_failed(struct virtio_device *dev);
 
 /**
  * struct virtio_feature_dep - Extension: a feature bit and what it needs

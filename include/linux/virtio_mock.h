@@ -31,6 +31,9 @@ struct virtio_mock_device;
  *	size up to 32768 for packed ones.
  * @refuse_features_ok: the device refuses FEATURES_OK, as a device does
  *	that cannot work with the features the driver accepted.
+ * @reset_never_finishes: once the driver set DRIVER_OK, a reset leaves the
+ *	status as it was, as a device does that hangs while it runs: the mock,
+ *	as a transport would, gives up on it with virtio_reset_failed().
  * @on_notify: called when the driver notifies a queue, in the driver's
  *	context; the device may use buffers from it.  May be NULL.
  * @on_config_get: called each time the driver reads config space, in the
@@ -49,6 +52,7 @@ struct virtio_mock_params {
 	unsigned int num_queues;
 	unsigned int queue_size;
 	bool refuse_features_ok;
+	bool reset_never_finishes;
 	void (*on_notify)(struct virtio_mock_device *m, unsigned int qidx,
 			  void *ctx);
 	void (*on_config_get)(struct virtio_mock_device *m, unsigned int offset,

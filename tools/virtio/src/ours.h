@@ -39,6 +39,7 @@ static inline int ours_create(struct ours_dev *d, u64 features,
 	d->dma_dev.name = "sim0-dma";
 	d->vdev.features = features;
 	INIT_LIST_HEAD(&d->vdev.vqs);
+	spin_lock_init(&d->vdev.vqs_lock);
 	d->vq = vring_create_virtqueue(&d->vdev, &p);
 	if (IS_ERR(d->vq))
 		return (int)PTR_ERR(d->vq);
