@@ -201,6 +201,45 @@ static void virtblk_complete(struct request *req)
 	blk_mq_end_request(req, vbr->result);
 }
 
+/* What becomes of a request the device had not finished at a reset. */
+enum virtblk_fate {
+	VIRTBLK_DROP,		/* nothing: only its token goes */
+	VIRTBLK_REQUEUE,	/* runs again once queues are back */
+	VIRTBLK_FAIL,		/* ends with an I/O error */
+};
+
+/*
+ * Reset the device, then take every request it had not finished off its
+ * queues, which stay, shut down.  Under reset_lock.
+ */
+static void virtblk_take_back(struct virtio_blk *vblk, enum virtblk_fate fate)
+{
+	struct virtblk_req *vbr;
+	unsigned int i;
+
+	lockdep_assert_held(&vblk->reset_lock);
+	virtio_reset_device(vblk->vdev);
+	for (i = 0; i < vblk->num_vqs; i++) {
+		struct virtblk_vq *bvq = &vblk->vqs[i];
+
+		spin_lock_irq(&bvq->lock);
+		if (bvq->vq) {
+			bvq->vq->vq_ops->shutdown(bvq->vq);
+			while ((vbr = bvq->vq->vq_ops->detach_unused_buf(bvq->vq))) {
+				struct request *req = blk_mq_rq_from_pdu(vbr);
+
+				if (fate == VIRTBLK_REQUEUE) {
+					blk_mq_requeue_request(req, false);
+				} else if (fate == VIRTBLK_FAIL) {
+					vbr->result = BLK_STS_IOERR;
+					blk_mq_complete_request(req);
+				}
+			}
+		}
+		spin_unlock_irq(&bvq->lock);
+	}
+}
+
 /*
  * A broken queue gives nothing back, so its requests would wait forever.
  * Ending them while the device may still write their pages would hand
@@ -213,24 +252,8 @@ static void virtblk_complete(struct request *req)
  */
 static void virtblk_fail_device(struct virtio_blk *vblk)
 {
-	struct virtblk_req *vbr;
-	unsigned int i;
-
 	mutex_lock(&vblk->reset_lock);
-	virtio_reset_device(vblk->vdev);
-	for (i = 0; i < vblk->num_vqs; i++) {
-		struct virtblk_vq *bvq = &vblk->vqs[i];
-
-		spin_lock_irq(&bvq->lock);
-		if (bvq->vq) {
-			bvq->vq->vq_ops->shutdown(bvq->vq);
-			while ((vbr = bvq->vq->vq_ops->detach_unused_buf(bvq->vq))) {
-				vbr->result = BLK_STS_IOERR;
-				blk_mq_complete_request(blk_mq_rq_from_pdu(vbr));
-			}
-		}
-		spin_unlock_irq(&bvq->lock);
-	}
+	virtblk_take_back(vblk, VIRTBLK_FAIL);
 	mutex_unlock(&vblk->reset_lock);
 	/* A queue stopped on a full ring must run to fail what waits. */
 	blk_mq_start_stopped_hw_queues(vblk->disk->queue, true);
@@ -374,22 +397,14 @@ static int virtblk_find_vqs(struct virtio_blk *vblk)
  */
 static void virtblk_del_vqs(struct virtio_blk *vblk, bool requeue)
 {
-	struct virtblk_req *vbr;
 	unsigned int i;
 
 	mutex_lock(&vblk->reset_lock);
-	virtio_reset_device(vblk->vdev);
+	virtblk_take_back(vblk, requeue ? VIRTBLK_REQUEUE : VIRTBLK_DROP);
 	for (i = 0; i < vblk->num_vqs; i++) {
-		struct virtblk_vq *bvq = &vblk->vqs[i];
-
-		spin_lock_irq(&bvq->lock);
-		bvq->vq->vq_ops->shutdown(bvq->vq);
-		while ((vbr = bvq->vq->vq_ops->detach_unused_buf(bvq->vq)))
-			if (requeue)
-				blk_mq_requeue_request(blk_mq_rq_from_pdu(vbr),
-						       false);
-		bvq->vq = NULL;
-		spin_unlock_irq(&bvq->lock);
+		spin_lock_irq(&vblk->vqs[i].lock);
+		vblk->vqs[i].vq = NULL;
+		spin_unlock_irq(&vblk->vqs[i].lock);
 	}
 	vblk->vdev->config->del_vqs(vblk->vdev);
 	mutex_unlock(&vblk->reset_lock);
