@@ -94,3 +94,38 @@ disk_io() {
 	[ "$got" = "$want" ] ||
 		{ echo "read back $got, wrote $want ($(tail -n1 /tmp/dd.err))"; return 1; }
 }
+
+# Where check() keeps what its command printed.
+WHY=/tmp/vtest.why
+
+# check NAME CMD...: run CMD in this shell (it may set variables); on
+# failure the last line it printed is the reason, and all it printed goes
+# to the log as "vtest: NAME: ..." lines.
+check() {
+	name=$1
+	shift
+	if "$@" >"$WHY" 2>&1; then
+		pass "$name"
+		return 0
+	fi
+	fail "$name" "$(tail -n1 "$WHY")"
+	sed "s/^/vtest: $name: /" "$WHY"
+	return 1
+}
+
+# Run a command in the network namespace of process $NSPID.
+in_ns() { nsenter -F -t "$NSPID" -n "$@"; }
+
+# Has $NSPID's network namespace become its own yet?
+ns_apart() { [ "$(readlink /proc/"$NSPID"/ns/net)" != "$(readlink /proc/self/ns/net)" ]; }
+
+# The NIC of this namespace with MAC address $1.
+nic_by_mac() {
+	for _nic in /sys/class/net/*; do
+		if [ "$(cat "$_nic/address" 2>/dev/null)" = "$1" ]; then
+			echo "${_nic##*/}"
+			return 0
+		fi
+	done
+	return 1
+}

@@ -36,20 +36,6 @@ B=
 # The console: checks write to a file, the host protocol must not.
 exec 3>&1
 
-# check NAME CMD...: run CMD in this shell (it may set variables); on
-# failure the last line it printed is the reason.
-check() {
-	name=$1
-	shift
-	if "$@" >/tmp/net.why 2>&1; then
-		pass "$name"
-		return 0
-	fi
-	fail "$name" "$(tail -n1 /tmp/net.why)"
-	sed "s/^/vtest: $name: /" /tmp/net.why
-	return 1
-}
-
 # retry N CMD...: try CMD up to N times, 0.2 s apart.
 retry() {
 	_tries=$1
@@ -59,20 +45,6 @@ retry() {
 		[ $_tries -gt 0 ] || return 1
 		usleep 200000
 	done
-}
-
-# Run a command in B's namespace.
-in_ns() { nsenter -F -t "$NSPID" -n "$@"; }
-
-# The NIC of this namespace with MAC address $1.
-nic_by_mac() {
-	for _nic in /sys/class/net/*; do
-		if [ "$(cat "$_nic/address" 2>/dev/null)" = "$1" ]; then
-			echo "${_nic##*/}"
-			return 0
-		fi
-	done
-	return 1
 }
 
 virtio_nics() {
@@ -106,7 +78,6 @@ has_feature() {
 	[ "$(cut -c$(($2 + 1)) "/sys/class/net/$1/device/features")" = 1 ]
 }
 
-ns_apart() { [ "$(readlink /proc/"$NSPID"/ns/net)" != "$(readlink /proc/self/ns/net)" ]; }
 listening() { ${2:+in_ns} netstat -ltn | grep -q ":$1 "; }
 carrier_is() { [ "$(cat "/sys/class/net/$1/carrier" 2>/dev/null)" = "$2" ]; }
 
@@ -444,7 +415,7 @@ if check net-tcp-in tcp in $(((MB + 3) / 4)) 5002; then
 fi
 check net-stats stats_check
 if has_feature "$A" 11 || has_feature "$A" 7; then
-	check net-tso tso_check && echo "vtest: net-tso $(cat /tmp/net.why)"
+	check net-tso tso_check && echo "vtest: net-tso $(cat "$WHY")"
 fi
 check net-threaded threaded_check
 
@@ -470,7 +441,7 @@ if want=$(cmdline_param vtest.net_mtu); then
 fi
 check net-ethtool-info ethtool_info_check
 check net-ethtool-channels ethtool_channels_check &&
-	sed 's/^/vtest: net-ethtool-channels /' /tmp/net.why
+	sed 's/^/vtest: net-ethtool-channels /' "$WHY"
 if id=$(cmdline_param vtest.net_link); then
 	check net-link link_check "$id"
 fi

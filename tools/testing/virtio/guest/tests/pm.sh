@@ -33,33 +33,6 @@ NSPID=
 
 exec 3>&1
 
-# check NAME CMD...: pass if CMD succeeds, else fail with its last line.
-check() {
-	name=$1
-	shift
-	if "$@" >/tmp/pm.why 2>&1; then
-		pass "$name"
-		return 0
-	fi
-	fail "$name" "$(tail -n1 /tmp/pm.why)"
-	sed "s/^/vtest: $name: /" /tmp/pm.why
-	return 1
-}
-
-in_ns() { nsenter -F -t "$NSPID" -n "$@"; }
-
-nic_by_mac() {
-	for _nic in /sys/class/net/*; do
-		if [ "$(cat "$_nic/address" 2>/dev/null)" = "$1" ]; then
-			echo "${_nic##*/}"
-			return 0
-		fi
-	done
-	return 1
-}
-
-ns_apart() { [ "$(readlink /proc/"$NSPID"/ns/net)" != "$(readlink /proc/self/ns/net)" ]; }
-
 setup() {
 	retry_s 10 nic_by_mac $MAC_A >/dev/null && retry_s 10 nic_by_mac $MAC_B >/dev/null ||
 		{ echo "no NICs $MAC_A and $MAC_B"; return 1; }
