@@ -239,12 +239,16 @@ static void virtio_config_disable(struct virtio_device *vdev)
  *
  * A field wider than the transport's access size can change between two
  * accesses; the read is repeated until the config generation counter is
- * the same before and after it (VIRTIO 1.2 §2.5.1).
+ * the same before and after it (VIRTIO 1.2 §2.5.1).  A device whose counter
+ * changes on every read would keep the guest here for good: after
+ * %VIRTIO_CONFIG_READ_TRIES reads it is broken (virtio_break_device()),
+ * and @buf reads as zeros rather than as bytes torn between two states.
  */
 void virtio_config_read(struct virtio_device *vdev, unsigned int offset,
 			void *buf, unsigned int len)
 {
 	const struct virtio_config_ops *ops = vdev->config;
+	unsigned int tries = VIRTIO_CONFIG_READ_TRIES;
 	u32 before, after;
 
 	if (!ops->generation) {
@@ -253,6 +257,14 @@ void virtio_config_read(struct virtio_device *vdev, unsigned int offset,
 	}
 	after = ops->generation(vdev);
 	do {
+		if (!tries--) {
+			dev_err_ratelimited(&vdev->dev,
+					    "config generation still changing after %u reads: device broken\n",
+					    VIRTIO_CONFIG_READ_TRIES);
+			virtio_break_device(vdev);
+			memset(buf, 0, len);
+			return;
+		}
 		before = after;
 		ops->get(vdev, offset, buf, len);
 		after = ops->generation(vdev);

@@ -81,6 +81,7 @@ struct vct_ctx {
 	struct virtio_driver drv;
 	struct vct_write writes[VCT_MAX_WRITES];
 	unsigned int nwrites;
+	bool every_get;		/* writes[0] after every read: never settles */
 	unsigned int gets;	/* config reads the mock saw */
 };
 
@@ -112,7 +113,10 @@ static void vct_on_config_get(struct virtio_mock_device *m,
 	struct vct_ctx *c = ctx;
 	const struct vct_write *w;
 
-	if (c->gets < c->nwrites) {
+	if (c->every_get) {
+		w = &c->writes[0];
+		virtio_mock_set_config(m, w->offset, w->bytes, w->len);
+	} else if (c->gets < c->nwrites) {
 		w = &c->writes[c->gets];
 		virtio_mock_set_config(m, w->offset, w->bytes, w->len);
 	}
@@ -276,6 +280,26 @@ virtio_config_test_read_repeats_until_generation_is_stable(struct kunit *test)
 	}
 }
 
+/*
+ * A device whose generation changes on every read: the driver gives up
+ * after VIRTIO_CONFIG_READ_TRIES reads and sees zeros, not a torn value.
+ */
+static void
+virtio_config_test_generation_that_never_settles_ends_the_read(struct kunit *test)
+{
+	struct vct_ctx *c = test->priv;
+	struct virtio_device *vdev;
+
+	vdev = virtio_mock_vdev(vct_device(test, VCT_V1, true));
+	vct_add_write(test, VCT_OFF(f64), vct_new + VCT_OFF(f64), 4);
+	c->every_get = true;
+	c->gets = 0;
+
+	KUNIT_EXPECT_EQ(test, virtio_cread64(vdev, VCT_OFF(f64)), 0ULL);
+	KUNIT_EXPECT_EQ(test, c->gets, VIRTIO_CONFIG_READ_TRIES);
+	c->every_get = false;
+}
+
 static void virtio_config_test_stable_generation_reads_once(struct kunit *test)
 {
 	struct vct_ctx *c = test->priv;
@@ -414,6 +438,7 @@ static struct kunit_case virtio_config_test_cases[] = {
 	KUNIT_CASE(virtio_config_test_read_during_update_returns_new_value),
 	KUNIT_CASE(virtio_config_test_read_repeats_until_generation_is_stable),
 	KUNIT_CASE(virtio_config_test_stable_generation_reads_once),
+	KUNIT_CASE(virtio_config_test_generation_that_never_settles_ends_the_read),
 	KUNIT_CASE_PARAM(virtio_config_test_to_cpu_reads_device_byte_order,
 			 vct_kind_gen_params),
 	KUNIT_CASE_PARAM(virtio_config_test_cpu_to_writes_device_byte_order,

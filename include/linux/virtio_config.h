@@ -249,6 +249,9 @@ static inline __virtio64 cpu_to_virtio64(const struct virtio_device *vdev,
 	return (__force __virtio64)val;
 }
 
+/* Reads of one field before virtio_config_read() gives up on the device. */
+#define VIRTIO_CONFIG_READ_TRIES	64
+
 void virtio_config_read(struct virtio_device *vdev, unsigned int offset,
 			void *buf, unsigned int len);
 
