@@ -148,6 +148,7 @@ struct vring_virtqueue {
 	bool shut_down;
 	bool notify_deferred;	/* kicked before DRIVER_OK: vring_notify_early() */
 	bool cb_enabled;	/* the driver wants callbacks */
+	bool len_clamped;	/* vring_used_len_clamp() has said so once */
 
 	unsigned int completed;	/* buffers handed back, for vring_interrupt */
 	u16 free_head;		/* free list of descriptors (split), ids (packed) */

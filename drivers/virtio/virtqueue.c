@@ -195,9 +195,16 @@ void vring_indirect_free(const struct vring_virtqueue *vvq,
 /* The device wrote more than the buffer holds: warn, and clamp. */
 u32 __cold vring_used_len_clamp(struct vring_virtqueue *vvq, u32 len, u32 max)
 {
-	dev_warn_ratelimited(&vvq->vq.vdev->dev,
-			     "virtqueue %s: used len %u > %u posted\n",
-			     vvq->vq.name, len, max);
+	/*
+	 * Once per queue: a device that does it (QEMU's virtio-scsi counts
+	 * a write's data in the used length) does it for every buffer.
+	 */
+	if (!vvq->len_clamped) {
+		vvq->len_clamped = true;
+		dev_warn(&vvq->vq.vdev->dev,
+			 "virtqueue %s: used len %u > %u posted; clamped, and not reported again\n",
+			 vvq->vq.name, len, max);
+	}
 	return max;
 }
 
@@ -432,10 +439,11 @@ EXPORT_SYMBOL_GPL(vring_create_virtqueue);
  * vring_del_virtqueue - free a virtqueue
  * @vq: the queue; its device must be reset
  *
- * Buffers the driver did not take back are unmapped, with a warning: their
- * tokens are lost to the driver.  The ring memory and any buffer's mappings
- * of a device that did not finish its reset are kept instead, never freed
- * (virtio_reset_failed()).
+ * Buffers the driver did not take back are unmapped; their tokens stay the
+ * driver's, as in Linux 6.12's del_vqs() (virtio_scsi leaves its event
+ * buffers, which it does not allocate one by one).  The ring memory and
+ * any buffer's mappings of a device that did not finish its reset are kept
+ * instead, never freed (virtio_reset_failed()).
  */
 void vring_del_virtqueue(struct virtqueue *vq)
 {
@@ -453,8 +461,9 @@ void vring_del_virtqueue(struct virtqueue *vq)
 			left++;
 		}
 	}
-	WARN(left, "%s: virtqueue %s freed with %u buffers outstanding\n",
-	     dev_name(&vq->vdev->dev), vq->name, left);
+	if (left)
+		dev_dbg(&vq->vdev->dev, "virtqueue %s freed with %u buffers outstanding\n",
+			vq->name, left);
 
 	spin_lock_irqsave(&vq->vdev->vqs_lock, flags);
 	list_del(&vq->list);
