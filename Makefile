@@ -42,7 +42,8 @@ export BUILD
 KMAKE = $(MAKE) -C $(SRC) O=$(OBJ) $(KARCH)
 QEMU = python3 $(TOOLS)/qemu.py --build $(BUILD)
 
-.PHONY: all deps overlay config kernel initramfs run shell test check bench clean help
+.PHONY: all deps overlay config kernel initramfs run shell test check bench \
+	hotplug-stress clean help
 all: kernel initramfs
 
 help:
@@ -51,6 +52,7 @@ help:
 	@echo "make shell      boot the guest into a busybox shell (Ctrl-A X quits)"
 	@echo "make check      the static checks only"
 	@echo "make bench      our ring vs the base tree's, instructions and ns per buffer"
+	@echo "make hotplug-stress  CYCLES (100) hot-plug cycles of each device, ACPI and native PCIe"
 	@echo "make deps | overlay | config | kernel | initramfs | clean"
 	@echo "GUEST=x86_64|arm64|ppc64 picks the guest for config, kernel, initramfs"
 	@echo "BUILD=$(BUILD) JOBS=$(JOBS) GUEST=$(GUEST)"
@@ -94,6 +96,18 @@ shell: deps
 test: deps
 	$(MAKE) initramfs
 	python3 $(TOOLS)/run-tests.py --build $(BUILD)
+
+# Not a test: the hotplug scenarios with CYCLES plug-use-unplug cycles of
+# each device (the test command runs 3); prints how many passed.
+CYCLES ?= 100
+hotplug-stress: deps
+	$(MAKE) initramfs
+	for s in hotplug hotplug-pcie; do \
+		$(QEMU) $$s --quiet --timeout $$(( $(CYCLES) * 60 + 300 )) \
+			--append vtest.hotplug_cycles=$(CYCLES) || fail=1; \
+		grep -h '^vtest: hotplug-[a-z]*: [0-9]* of' $(BUILD)/logs/$$s.log | \
+			sed "s/^vtest:/$$s:/"; \
+	done; exit $${fail:-0}
 
 check: kernel
 	python3 $(TOOLS)/run-tests.py --build $(BUILD) --only static

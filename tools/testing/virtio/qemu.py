@@ -218,6 +218,13 @@ SCENARIOS = {s.name: s for s in (
     # needs q35's ACPI to offer it.
     Scenario("lifecycle", "pm", rig="lifecycle",
              extra=(*HUB_NICS, "-global", "ICH9-LPC.disable_s3=0"), timeout=600),
+    # Disks and NICs plugged into PCIe root ports and pulled with I/O
+    # running (guest/tests/hotplug.sh, HotplugRig): through ACPI (q35's
+    # default since QEMU 6.1), and native PCIe hot-plug (pciehp).
+    Scenario("hotplug", "hotplug,leaks", rig="hotplug", extra=HUB_NICS, timeout=600),
+    Scenario("hotplug-pcie", "hotplug,leaks", rig="hotplug", timeout=600,
+             append=("vtest.pciehp=1",),
+             extra=(*HUB_NICS, "-global", "ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off")),
     Scenario("demo", "demo"),
     Scenario("shell", "shell", interactive=True),
 )}
@@ -354,6 +361,10 @@ HOST_ACTIONS = {    # action -> function of its arguments giving a QMP command
     "send_key": lambda qcode: ("input-send-event", {"events": [
         {"type": "key", "data": {"down": down, "key": {"type": "qcode", "data": qcode}}}
         for down in (True, False)]}),
+    # A device plugged in, from its properties "driver=... id=... k=v"
+    # (HotplugRig), and one asked to leave: the guest sees each happen.
+    "device_add": lambda *props: ("device_add", dict(p.split("=", 1) for p in props)),
+    "device_del": lambda dev_id: ("device_del", {"id": dev_id}),
     # The memory the virtio-mem device should have plugged (PlatformRig).
     "vmem_size": lambda size: ("qom-set", {"path": f"/machine/peripheral/{VMEM_ID}",
                                            "property": "requested-size",
@@ -450,6 +461,38 @@ def check_line(name, why):
     return f"qemu.py: VTEST FAIL {name}: {why}"
 
 
+ID_FREE_WAIT = 10   # seconds for QEMU to let go of an unplugged device
+
+
+def wait_id_free(qmp_path, dev_id):
+    """Wait (a while) until no device is named dev_id.  A device the guest
+    has let go of after device_del keeps its id until QEMU has finalized
+    it, a little later, and device_add refuses the id until then."""
+    deadline = time.monotonic() + ID_FREE_WAIT
+    while any(p["name"] == dev_id for p in
+              qmp(qmp_path, "qom-list", {"path": "/machine/peripheral"})):
+        if time.monotonic() > deadline:
+            return      # device_add says why
+        time.sleep(0.1)
+
+
+BUSY_WAIT = 15      # seconds a native PCIe slot may take to settle
+
+
+def qmp_unless_busy(qmp_path, command, arguments):
+    """qmp(), again while QEMU says the guest is busy: native PCIe refuses
+    an unplug while the slot's power indicator blinks, until the guest has
+    finished bringing the slot up (or down)."""
+    deadline = time.monotonic() + BUSY_WAIT
+    while True:
+        try:
+            return qmp(qmp_path, command, arguments)
+        except RuntimeError as e:
+            if "guest is busy" not in str(e) or time.monotonic() > deadline:
+                raise
+        time.sleep(0.5)
+
+
 def host_action(qmp_path, action, args):
     """Perform a guest's host action or check; a console-log line saying how it went."""
     what = "qemu.py: host action " + " ".join((action, *args))
@@ -463,7 +506,9 @@ def host_action(qmp_path, action, args):
             return check_line(name, f"QMP: {e}")
     try:
         cmd, arguments = HOST_ACTIONS[action](*args)
-        qmp(qmp_path, cmd, arguments)
+        if cmd == "device_add" and "id" in arguments:
+            wait_id_free(qmp_path, arguments["id"])
+        qmp_unless_busy(qmp_path, cmd, arguments)
     except (KeyError, TypeError):
         return f"{what}: failed: unknown action, or wrong arguments"
     except (ValueError, OSError, RuntimeError) as e:
@@ -1114,7 +1159,46 @@ class LifecycleRig:
         return lines
 
 
-RIGS = {"upstream": UpstreamRig, "platform": PlatformRig, "lifecycle": LifecycleRig}
+class HotplugRig:
+    """Three empty PCIe root ports, and what the guest plugs into them
+    (guest/tests/hotplug.sh asks with host_action device_add/device_del):
+    a virtio-blk and a virtio-scsi's disk, each on a 64 MiB image, and a
+    virtio-net on the hub of HUB_NICS.  The back ends stay when a device
+    goes, for the next one to take."""
+
+    DISK_BYTES = 64 << 20
+    DISKS = ("hotdisk", "hotscsidisk")
+
+    def __init__(self, scenario, build):
+        self.images = {node: os.path.join(build, f"disk-{scenario.name}-{node}.img")
+                       for node in self.DISKS}
+
+    def prepare(self):
+        args = [
+            "-device", "pcie-root-port,id=rp1,chassis=1,slot=1",
+            "-device", "pcie-root-port,id=rp2,chassis=2,slot=2",
+            "-device", "pcie-root-port,id=rp3,chassis=3,slot=3",
+            "-netdev", "hubport,id=hotnet,hubid=0",
+        ]
+        for node, image in self.images.items():
+            with open(image, "wb") as f:
+                f.truncate(self.DISK_BYTES)
+            # -blockdev, not -drive: a -drive goes with the first device
+            # that is unplugged from it.
+            args += ["-blockdev", f"driver=file,filename={image},node-name={node}-file",
+                     "-blockdev", f"driver=raw,file={node}-file,node-name={node}"]
+        return tuple(args), ()
+
+    @contextlib.contextmanager
+    def running(self):
+        yield
+
+    def check(self, log):
+        return []
+
+
+RIGS = {"upstream": UpstreamRig, "platform": PlatformRig, "lifecycle": LifecycleRig,
+        "hotplug": HotplugRig}
 
 
 def boot(scenario, build, kunit=False, timeout=TIMEOUT, echo=False,
@@ -1186,7 +1270,9 @@ def main():
             print(f"qemu.py: FAIL {c.name}: {c.reason}")
         if failure:
             print(f"qemu.py: FAIL boot: {failure}")
-        splats = logparse.splats(result.log)
+        splats, known = logparse.classify_splats(result.log)
+        for name in sorted(set(known)):
+            print(f"qemu.py: known base-tree report: {name}")
         if splats:
             print(f"qemu.py: FAIL clean-log: {len(splats)} kernel splat lines, first: {splats[0]}")
         bad = bad or failed or failure or splats

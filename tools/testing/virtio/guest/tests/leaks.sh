@@ -7,8 +7,9 @@
 
 K=/sys/kernel/debug/kmemleak
 
+# virtio_guest.config has kmemleak: a guest without it proves nothing.
 if [ ! -e $K ]; then
-	pass leaks-virtio
+	fail leaks-virtio "no $K in this kernel"
 	exit 0
 fi
 echo scan >$K
